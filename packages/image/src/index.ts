@@ -1,1 +1,2 @@
 export type { Platform } from './platform.ts';
+export type { ImageReference } from './reference.ts';
