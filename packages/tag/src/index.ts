@@ -1,1 +1,13 @@
-export {};
+export type { Tag } from './tag.ts';
+export { isTagName } from './tag.ts';
+export type { TagErrorCode, TagErrorOptions } from './errors.ts';
+export { TagError, isTagError } from './errors.ts';
+export type { MatcherKind, TagMatcher, TagFilterOptions } from './matcher.ts';
+export { parseMatcher, createTagFilter } from './matcher.ts';
+export { compileRegExp } from './regexp.ts';
+export { globToRegExp } from './glob.ts';
+export type { ExtractOptions, Extractor } from './extract.ts';
+export { createExtractor } from './extract.ts';
+export type { SemanticVersion, ParseSemverOptions } from './semver.ts';
+export { parseSemver, formatSemver, compareSemver } from './semver.ts';
+export { compareBytes, compareDates, compareNumbers, parseNumber } from './compare.ts';
