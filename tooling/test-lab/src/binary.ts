@@ -1,5 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { TestLabError } from './errors.ts';
 
 /** Absolute path of an executable on PATH, or undefined. */
 export function findBinary(name: string): string | undefined {
@@ -24,7 +25,7 @@ export function findBinary(name: string): string | undefined {
 export function hasBinary(name: string): boolean {
   if (findBinary(name)) return true;
   if (process.env['CI'] === 'true') {
-    throw new Error(`test-lab: ${name} is not installed, and CI=true requires the real-service tests to run; run \`npm run setup\``);
+    throw new TestLabError('BINARY_MISSING', `test-lab: ${name} is not installed, and CI=true requires the real-service tests to run; run \`npm run setup\``);
   }
   return false;
 }

@@ -1,5 +1,6 @@
 import { createServer, connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TestLabError } from './errors.ts';
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
 export async function freePort(): Promise<number> {
@@ -10,10 +11,11 @@ export async function freePort(): Promise<number> {
   });
   const address = server.address();
   await new Promise<void>((resolve) => server.close(() => { resolve(); }));
-  if (address === null || typeof address === 'string') throw new Error('test-lab: could not read a free port');
+  if (address === null || typeof address === 'string') throw new TestLabError('START_FAILED', 'test-lab: could not read a free port');
   return address.port;
 }
 
+/** How long `waitForPort` waits, and when it gives up early. */
 export interface WaitForPortOptions {
   /** @default 15000 */
   timeoutMs?: number;
@@ -31,8 +33,8 @@ export async function waitForPort(port: number, { timeoutMs = 15_000, isAlive = 
       socket.once('error', () => { socket.destroy(); resolve(false); });
     });
     if (open) return;
-    if (!isAlive()) throw new Error(`test-lab: the process meant to listen on port ${port} exited`);
-    if (Date.now() > deadline) throw new Error(`test-lab: nothing listened on 127.0.0.1:${port} within ${timeoutMs} ms`);
+    if (!isAlive()) throw new TestLabError('START_FAILED', `test-lab: the process meant to listen on port ${port} exited`);
+    if (Date.now() > deadline) throw new TestLabError('TIMEOUT', `test-lab: nothing listened on 127.0.0.1:${port} within ${timeoutMs} ms`);
     await sleep(50);
   }
 }
