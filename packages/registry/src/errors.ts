@@ -44,10 +44,10 @@ export type RegistryErrorCode =
 
 export interface RegistryErrorDetails {
   /** HTTP status, when the failure came with a response. */
-  status?: number;
+  status?: number | undefined;
   /** Registry host, e.g. `ghcr.io`. */
-  registry?: string;
-  repository?: string;
+  registry?: string | undefined;
+  repository?: string | undefined;
   cause?: unknown;
 }
 

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import type { Cache } from './cache.ts';
+
+/**
+ * What the scanner keeps about one image (a manifest, or an index and its platform images). Immutable for a
+ * digest, so the digest strategy keeps it until evicted.
+ */
+export interface ImageRecord {
+  readonly digest: string;
+  /** The index's own `org.opencontainers.image.created` annotation, or the single image's creation time. */
+  readonly created?: string | undefined;
+  /** One entry per platform image: `os/arch[/variant]` and its creation time. */
+  readonly images: readonly { readonly platform: string; readonly created?: string | undefined }[];
+  /** True for an index: `created` then only speaks for the index when its annotation set it. */
+  readonly index: boolean;
+  /**
+   * False when only the index was read (enough for a platform filter): its images' creation times are then
+   * unknown, and a scan that ranks by creation time fetches the image again.
+   */
+  readonly dated: boolean;
+}
+
+/** What the tag strategy keeps about `repo:tag`, with a TTL: the digest, and the image once fetched. */
+export interface TagRecord {
+  readonly digest: string;
+  readonly image?: ImageRecord | undefined;
+}
+
+const imageRecordSchema = z.object({
+  digest: z.string(),
+  created: z.string().optional(),
+  images: z.array(z.object({ platform: z.string(), created: z.string().optional() })),
+  index: z.boolean(),
+  dated: z.boolean(),
+});
+const tagRecordSchema = z.object({ digest: z.string(), image: imageRecordSchema.optional() });
+const tagListSchema = z.array(z.string());
+
+// Bumped whenever a record's shape changes, so that replicas on different versions never read each other's.
+const KEY_VERSION = 'v1';
+
+/** Keys of the scanner's cache entries; `repository` is `registry/repository`. */
+export const scanKeys = {
+  tagList: (repository: string) => `${KEY_VERSION}:tags:${repository}`,
+  tag: (repository: string, tag: string) => `${KEY_VERSION}:tag:${repository}:${tag}`,
+  image: (repository: string, digest: string) => `${KEY_VERSION}:image:${repository}@${digest}`,
+};
+
+/**
+ * The scanner's view of a {@link Cache}: a failing backend or an entry of the wrong shape counts as a miss,
+ * and a failing write is dropped, so a cache can make a scan cheaper but never make it fail. The first
+ * failure is reported through `onError`; later ones only count.
+ */
+export interface ScanCache {
+  tagList(repository: string): Promise<string[] | undefined>;
+  setTagList(repository: string, tags: readonly string[], ttlMs: number): Promise<void>;
+  tag(repository: string, tag: string): Promise<TagRecord | undefined>;
+  setTag(repository: string, tag: string, record: TagRecord, ttlMs: number): Promise<void>;
+  image(repository: string, digest: string): Promise<ImageRecord | undefined>;
+  setImage(repository: string, record: ImageRecord): Promise<void>;
+  /** Cache operations that failed so far (each counted as a miss or a dropped write). */
+  readonly failures: number;
+}
+
+export function createScanCache(cache: Cache | undefined, onError: (error: unknown) => void): ScanCache {
+  let failures = 0;
+  const failed = (error: unknown): void => {
+    failures += 1;
+    if (failures === 1) onError(error);
+  };
+
+  async function read<T>(key: string, schema: z.ZodType<T>): Promise<T | undefined> {
+    if (cache === undefined) return undefined;
+    let value: unknown;
+    try {
+      value = await cache.get(key);
+    } catch (error) {
+      failed(error);
+      return undefined;
+    }
+    if (value === undefined) return undefined;
+    const parsed = schema.safeParse(value);
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  async function write(key: string, value: unknown, ttlMs?: number): Promise<void> {
+    if (cache === undefined) return;
+    try {
+      await cache.set(key, value, ttlMs === undefined ? undefined : { ttlMs });
+    } catch (error) {
+      failed(error);
+    }
+  }
+
+  return {
+    get failures() {
+      return failures;
+    },
+    tagList: (repository) => read(scanKeys.tagList(repository), tagListSchema),
+    setTagList: (repository, tags, ttlMs) => write(scanKeys.tagList(repository), tags, ttlMs),
+    tag: (repository, tag) => read(scanKeys.tag(repository, tag), tagRecordSchema),
+    setTag: (repository, tag, record, ttlMs) => write(scanKeys.tag(repository, tag), record, ttlMs),
+    image: (repository, digest) => read(scanKeys.image(repository, digest), imageRecordSchema),
+    setImage: (repository, record) => write(scanKeys.image(repository, record.digest), record),
+  };
+}

@@ -1,0 +1,353 @@
+import { formatPlatform, parseImageReference, parsePlatform, platformMatches, withoutTagOrDigest, withTag } from '@scanner/image';
+import type { ImageReference, Platform } from '@scanner/image';
+import type { Tag } from '@scanner/tag';
+import { filterTags, matchesPlatforms, parsePolicy, rankTags, requiredMetadata, selectTags } from '@scanner/version';
+import type { Policy, PolicyInput } from '@scanner/version';
+import type { Cache } from './cache.ts';
+import { createRegistryClient } from './client.ts';
+import type { ReferenceInput, RegistryClient } from './client.ts';
+import { isRegistryError } from './errors.ts';
+import { CREATED_ANNOTATION } from './metadata.ts';
+import type { ImageMetadata } from './metadata.ts';
+import { createSemaphore } from './rate-limit.ts';
+import { createScanCache } from './scan-cache.ts';
+import type { ImageRecord, ScanCache } from './scan-cache.ts';
+
+/**
+ * How a scan caches what it learns.
+ * - `tag`: `repo:tag` → digest and metadata, kept for `tagTtlMs`. A warm scan inside the TTL makes no request.
+ * - `digest`: every scan resolves each tag it needs with one HEAD; digest → metadata is immutable and kept
+ *   until evicted, so a retagged image is seen at once and metadata is never fetched twice.
+ */
+export type CacheStrategy = 'tag' | 'digest';
+
+export interface ScannerOptions {
+  /** The registry client. @default createRegistryClient() */
+  readonly client?: RegistryClient;
+  /** Where scans keep tag lists, digests and metadata; without one, nothing is kept between scans. */
+  readonly cache?: Cache;
+  /** @default 'digest' */
+  readonly cacheStrategy?: CacheStrategy;
+  /** How long a repository's tag list is reused. @default 60000 */
+  readonly tagListTtlMs?: number;
+  /** How long the `tag` strategy reuses a tag's digest and metadata. @default 3600000 */
+  readonly tagTtlMs?: number;
+  /** Tags resolved or images fetched at once within one scan. @default 8 */
+  readonly concurrency?: number;
+  /**
+   * Told about the first cache failure (later ones only count: see {@link Scanner.cacheFailures}). A cache
+   * failure never fails a scan: it counts as a miss.
+   * @default emits a process warning
+   */
+  readonly onCacheError?: (error: unknown) => void;
+}
+
+export interface ScanOptions {
+  /** Overrides the scanner's {@link ScannerOptions.cacheStrategy} for this scan. */
+  readonly cacheStrategy?: CacheStrategy;
+  readonly signal?: AbortSignal;
+}
+
+/** A tag that passed the policy, with what the scan learnt about it. */
+export interface ScanCandidate {
+  readonly tag: string;
+  /** Known for the selected tag and for every tag whose metadata the policy needed. */
+  readonly digest: string | undefined;
+  /** ISO-8601 creation time, when the policy needed metadata and the image has one. */
+  readonly createdAt: string | undefined;
+  /** `os/arch[/variant]` of the image (every platform of an index), when the policy needed metadata. */
+  readonly platforms: readonly string[] | undefined;
+}
+
+export interface SelectResult {
+  /** The repository scanned, canonical: `docker.io/library/nginx`. */
+  readonly image: string;
+  /** The best candidate, or null when no tag passed the policy. */
+  readonly selected: ScanCandidate | null;
+  /** Candidates best first: see {@link Scanner.select} for how many. */
+  readonly candidates: readonly ScanCandidate[];
+}
+
+export interface Scanner {
+  /**
+   * Ranks the repository's tags under `policy` and returns the best with its digest, fetching only what the
+   * policy needs:
+   * - `semver`, `alphabetical`, `numerical`: list the tags, rank them by name, one HEAD for the selected
+   *   tag's digest; every ranked tag comes back as a candidate (up to `limit`), only the selected one with a
+   *   digest. With `platforms`, metadata is fetched for candidates in rank order until `limit` (default 1)
+   *   pass the platform filter.
+   * - `newest-build`: list the tags, one HEAD per filtered tag, then metadata once per distinct digest.
+   * - `digest`: one HEAD of the tracked tag; no listing.
+   * Concurrent scans of the same repository share their requests.
+   */
+  select(image: ReferenceInput, policy: PolicyInput, options?: ScanOptions): Promise<SelectResult>;
+  /** The repository's tags, through the tag-list cache. */
+  tags(image: ReferenceInput, options?: ScanOptions): Promise<string[]>;
+  /** Cache operations that failed so far, each counted as a miss. */
+  readonly cacheFailures: number;
+}
+
+function isMissingManifest(error: unknown): boolean {
+  return isRegistryError(error) && (error.code === 'MANIFEST_UNKNOWN' || error.code === 'not_found' || error.code === 'NAME_UNKNOWN');
+}
+
+function toRecord(metadata: ImageMetadata, dated: boolean): ImageRecord {
+  const images = metadata.images.map((image) => ({ platform: formatPlatform(image.platform), created: image.created }));
+  if (metadata.kind === 'manifest') return { digest: metadata.digest, created: metadata.created, images, index: false, dated: true };
+  const annotated = metadata.annotations[CREATED_ANNOTATION];
+  return { digest: metadata.digest, created: annotated === undefined ? undefined : metadata.created, images, index: true, dated };
+}
+
+/** The creation time of an image for the requested platforms: an index's own annotation, else the newest matching image. */
+function createdFor(record: ImageRecord, requested: readonly Platform[] | undefined): string | undefined {
+  if (!record.index || record.created !== undefined) return record.created;
+  let newest: string | undefined;
+  for (const image of record.images) {
+    if (requested !== undefined && !requested.some((want) => platformMatches(want, parsePlatform(image.platform)))) continue;
+    if (image.created !== undefined && (newest === undefined || image.created > newest)) newest = image.created;
+  }
+  return newest;
+}
+
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => {
+      signal.removeEventListener('abort', onAbort);
+    });
+  });
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>, signal: AbortSignal | undefined): Promise<R[]> {
+  const semaphore = createSemaphore(limit);
+  return Promise.all(
+    items.map(async (item) => {
+      const release = await semaphore.acquire(signal);
+      try {
+        return await fn(item);
+      } finally {
+        release();
+      }
+    }),
+  );
+}
+
+/**
+ * Creates a scanner: tag selection on top of a {@link RegistryClient}, with caching.
+ *
+ * @example
+ * const scanner = createScanner({ cache: createMemoryCache() });
+ * const { selected } = await scanner.select('ghcr.io/org/app', { strategy: 'semver', constraint: '^1.2' });
+ */
+export function createScanner(options: ScannerOptions = {}): Scanner {
+  const client = options.client ?? createRegistryClient();
+  const defaultStrategy = options.cacheStrategy ?? 'digest';
+  const tagListTtlMs = options.tagListTtlMs ?? 60_000;
+  const tagTtlMs = options.tagTtlMs ?? 3_600_000;
+  const concurrency = options.concurrency ?? 8;
+  const cache: ScanCache = createScanCache(
+    options.cache,
+    options.onCacheError ??
+      ((error) => {
+        process.emitWarning(`@scanner/registry: the scan cache failed and is treated as empty until it recovers: ${String(error)}`, 'ScannerCacheWarning');
+      }),
+  );
+
+  // Work in flight, shared by concurrent scans. It runs without any one caller's signal, so that one caller
+  // giving up does not fail the others; each caller stops waiting on its own signal.
+  const inflight = new Map<string, Promise<unknown>>();
+  function share<T>(key: string, work: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
+    let promise = inflight.get(key) as Promise<T> | undefined;
+    if (promise === undefined) {
+      promise = work().finally(() => inflight.delete(key));
+      inflight.set(key, promise);
+    }
+    return raceAbort(promise, signal);
+  }
+
+  interface Scan {
+    readonly ref: ImageReference;
+    readonly key: string;
+    readonly strategy: CacheStrategy;
+    readonly signal: AbortSignal | undefined;
+    /** Whether the policy ranks by creation time, so images must be read in full. */
+    readonly needsDates: boolean;
+    /** Images this scan has fetched or is fetching, by digest. */
+    readonly images: Map<string, Promise<ImageRecord>>;
+  }
+
+  function tagList(scan: Scan): Promise<string[]> {
+    return share(
+      `tags ${scan.key}`,
+      async () => {
+        const cached = await cache.tagList(scan.key);
+        if (cached !== undefined) return cached;
+        const tags = await client.listTags(scan.ref);
+        await cache.setTagList(scan.key, tags, tagListTtlMs);
+        return tags;
+      },
+      scan.signal,
+    );
+  }
+
+  /** The tag's digest, or undefined when the registry lists the tag but has no manifest for it. */
+  function digestOf(scan: Scan, tag: string): Promise<string | undefined> {
+    return share(
+      `head ${scan.strategy} ${scan.key}:${tag}`,
+      async () => {
+        if (scan.strategy === 'tag') {
+          const cached = await cache.tag(scan.key, tag);
+          if (cached !== undefined) return cached.digest;
+        }
+        let digest: string;
+        try {
+          digest = await client.resolveDigest(withTag(scan.ref, tag));
+        } catch (error) {
+          if (isMissingManifest(error)) return undefined;
+          throw error;
+        }
+        if (scan.strategy === 'tag') await cache.setTag(scan.key, tag, { digest }, tagTtlMs);
+        return digest;
+      },
+      scan.signal,
+    );
+  }
+
+  /**
+   * The image a digest names: fetched at most once per scan (many tags share one image), cached per strategy.
+   * A scan that needs no creation times reads only an index, not its images.
+   */
+  function imageByDigest(scan: Scan, digest: string): Promise<ImageRecord> {
+    let record = scan.images.get(digest);
+    if (record === undefined) {
+      record = share(
+        `image ${scan.strategy} ${String(scan.needsDates)} ${scan.key}@${digest}`,
+        async () => {
+          if (scan.strategy === 'digest') {
+            const cached = await cache.image(scan.key, digest);
+            if (cached !== undefined && (cached.dated || !scan.needsDates)) return cached;
+          }
+          const metadata = await client.getImageMetadata(`${scan.key}@${digest}`, { children: scan.needsDates });
+          const fetched = toRecord(metadata, scan.needsDates);
+          if (scan.strategy === 'digest') await cache.setImage(scan.key, fetched);
+          return fetched;
+        },
+        scan.signal,
+      );
+      scan.images.set(digest, record);
+    }
+    return record;
+  }
+
+  async function imageOf(scan: Scan, tag: string, digest: string): Promise<ImageRecord> {
+    if (scan.strategy === 'digest') return imageByDigest(scan, digest);
+    const cached = await cache.tag(scan.key, tag);
+    if (cached?.digest === digest && cached.image !== undefined && (cached.image.dated || !scan.needsDates)) return cached.image;
+    const record = await imageByDigest(scan, digest);
+    await cache.setTag(scan.key, tag, { digest, image: record }, tagTtlMs);
+    return record;
+  }
+
+  function candidate(tag: string, digest: string | undefined, record: ImageRecord | undefined, requested: readonly Platform[] | undefined): ScanCandidate {
+    return {
+      tag,
+      digest,
+      createdAt: record === undefined ? undefined : createdFor(record, requested),
+      platforms: record?.images.map((image) => image.platform),
+    };
+  }
+
+  function toTag(value: ScanCandidate): Tag {
+    return {
+      name: value.tag,
+      ...(value.digest === undefined ? {} : { digest: value.digest }),
+      ...(value.createdAt === undefined ? {} : { createdAt: new Date(value.createdAt) }),
+      ...(value.platforms === undefined ? {} : { platforms: value.platforms.map((platform) => parsePlatform(platform)) }),
+    };
+  }
+
+  async function describe(scan: Scan, tag: string, requested: readonly Platform[] | undefined, withImage: boolean): Promise<ScanCandidate | undefined> {
+    const digest = await digestOf(scan, tag);
+    if (digest === undefined) return undefined;
+    const record = withImage ? await imageOf(scan, tag, digest) : undefined;
+    return candidate(tag, digest, record, requested);
+  }
+
+  function result(scan: Scan, candidates: readonly ScanCandidate[]): SelectResult {
+    return { image: scan.key, selected: candidates[0] ?? null, candidates };
+  }
+
+  function begin(image: ReferenceInput, scanOptions: ScanOptions, needsDates = false): Scan {
+    scanOptions.signal?.throwIfAborted();
+    const ref = withoutTagOrDigest(typeof image === 'string' ? parseImageReference(image) : image);
+    return { ref, key: String(ref), strategy: scanOptions.cacheStrategy ?? defaultStrategy, signal: scanOptions.signal, needsDates, images: new Map() };
+  }
+
+  return {
+    get cacheFailures() {
+      return cache.failures;
+    },
+
+    async tags(image, scanOptions = {}) {
+      return [...(await tagList(begin(image, scanOptions)))];
+    },
+
+    async select(image, policyInput, scanOptions = {}) {
+      const policy: Policy = parsePolicy(policyInput);
+      const needs = requiredMetadata(policy);
+      const scan = begin(image, scanOptions, needs.createdAt);
+      const requested = policy.platforms?.map((platform) => parsePlatform(platform));
+
+      if (policy.strategy === 'digest') {
+        const tag = policy.constraint ?? '';
+        const found = await describe(scan, tag, requested, needs.platforms);
+        if (found === undefined) return result(scan, []);
+        return result(scan, selectTags([toTag(found)], policy).map(() => found));
+      }
+
+      const names = await tagList(scan);
+
+      if (policy.strategy === 'newest-build') {
+        const filtered = filterTags(names, policy).map((entry) => entry.tag);
+        const described = await mapLimit(filtered, concurrency, (tag) => describe(scan, tag, requested, true), scan.signal);
+        const byName = new Map<string, ScanCandidate>();
+        for (const value of described) if (value !== undefined) byName.set(value.tag, value);
+        const ranked = selectTags([...byName.values()].map(toTag), policy);
+        return result(
+          scan,
+          ranked.map((entry) => byName.get(entry.tag.name)).filter((value) => value !== undefined),
+        );
+      }
+
+      const ranked = rankTags(names, policy).map((entry) => entry.tag);
+      if (!needs.platforms) {
+        const limited = policy.limit === undefined ? ranked : ranked.slice(0, policy.limit);
+        // Only the selected tag needs its digest; walk past tags the registry lists without a manifest.
+        for (let index = 0; index < limited.length; index++) {
+          const tag = limited[index] ?? '';
+          const found = await describe(scan, tag, requested, false);
+          if (found === undefined) continue;
+          const rest = limited.slice(index + 1).map((name) => candidate(name, undefined, undefined, requested));
+          return result(scan, [found, ...rest]);
+        }
+        return result(scan, []);
+      }
+
+      // Platforms need metadata: walk in rank order and stop as soon as enough candidates pass.
+      const wanted = policy.limit ?? 1;
+      const passed: ScanCandidate[] = [];
+      for (const tag of ranked) {
+        if (passed.length >= wanted) break;
+        const found = await describe(scan, tag, requested, true);
+        if (found !== undefined && matchesPlatforms(toTag(found), policy)) passed.push(found);
+      }
+      return result(scan, passed);
+    },
+  };
+}

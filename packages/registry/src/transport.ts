@@ -1,0 +1,354 @@
+import { rootCertificates } from 'node:tls';
+import { finished } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { Agent } from 'undici';
+import type { Dispatcher } from 'undici';
+import { isLoopbackHost } from './endpoint.ts';
+import { RegistryError, isRegistryError } from './errors.ts';
+import type { RegistryEvent, RequestKind } from './events.ts';
+import { createSemaphore, createTokenBucket, parseRateLimitHeaders } from './rate-limit.ts';
+import type { RateLimitInfo, Semaphore, Sleep, TokenBucket } from './rate-limit.ts';
+import { backoffDelayMs, isRetryableStatus, parseRetryAfterMs } from './retry.ts';
+import type { RetryOptions } from './retry.ts';
+import type { RegistrySettings } from './settings.ts';
+
+/** What the transport shares across registries of one client. */
+export interface Runtime {
+  readonly retry: RetryOptions;
+  readonly maxRedirects: number;
+  readonly userAgent: string;
+  readonly sleep: Sleep;
+  readonly random: () => number;
+  readonly now: () => number;
+  readonly emit: (event: RegistryEvent) => void;
+  /** Secrets seen by this client (passwords, tokens); scrubbed from every message we build. */
+  readonly secrets: Set<string>;
+}
+
+/** Per-registry state: settings, connection pools, limits, learned quirks. */
+export interface RegistryContext {
+  readonly registry: string;
+  readonly settings: RegistrySettings;
+  readonly origin: URL;
+  readonly timeoutMs: number;
+  readonly agent: Agent;
+  /** For hosts other than the registry's (blob storage, token realms): the custom CA, but never `insecure`. */
+  readonly foreignAgent: Agent;
+  readonly semaphore: Semaphore;
+  readonly bucket: TokenBucket | undefined;
+  rateLimit: RateLimitInfo | undefined;
+  /** A smaller `n` the registry insisted on (ECR rejects n > 1000). */
+  pageSizeCap: number | undefined;
+  /** How the registry asked us to authenticate, learned from its first 401. */
+  challenge: KnownChallenge | undefined;
+}
+
+export type KnownChallenge =
+  | { readonly scheme: 'bearer'; readonly realm: string; readonly service: string | undefined }
+  | { readonly scheme: 'basic' };
+
+export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+export type Headers = Record<string, string | string[] | undefined>;
+export type ResponseBody = Dispatcher.ResponseData['body'];
+
+export interface SendRequest {
+  readonly method: HttpMethod;
+  readonly url: URL;
+  readonly kind: RequestKind;
+  readonly repository: string | undefined;
+  readonly headers?: Record<string, string>;
+  /** A `Uint8Array` is replayable (retries, redirects); a stream is sent once. */
+  readonly body?: Uint8Array | Readable | undefined;
+  /** Whether 429/5xx/connection errors may be retried. Only for idempotent requests with a replayable body. */
+  readonly retry: boolean;
+  readonly authorization?: string | undefined;
+  readonly signal?: AbortSignal | undefined;
+  /** @default true */
+  readonly followRedirects?: boolean;
+  /**
+   * Free the concurrency slot once headers arrive instead of when the body ends. For blob streams, whose
+   * reader may be slow or may itself be feeding a request to the same registry (a copy).
+   */
+  readonly releaseOnHeaders?: boolean;
+}
+
+export interface SendResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: ResponseBody;
+  /** The URL that answered, after redirects. */
+  readonly url: URL;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL|HOSTNAME_MISMATCH/;
+
+/** Creates the connection pools and limiters for one registry. */
+export function createRegistryContext(settings: RegistrySettings, runtime: Runtime): RegistryContext {
+  const origin = new URL(settings.origin);
+  const ca = settings.ca === undefined ? undefined : [...rootCertificates, settings.ca];
+  const timeoutMs = settings.timeoutMs ?? 30_000;
+  const concurrency = settings.concurrency ?? 8;
+  // No connection cap on the pools: the semaphore bounds requests, and a blob being copied within one
+  // registry needs a second connection while the first is still streaming.
+  const agentOptions = { headersTimeout: timeoutMs, bodyTimeout: timeoutMs };
+  const agent = new Agent({
+    ...agentOptions,
+    connect: { ...(ca === undefined ? {} : { ca }), rejectUnauthorized: settings.insecure !== true },
+  });
+  const foreignAgent = new Agent({ ...agentOptions, connect: ca === undefined ? {} : { ca } });
+  const rps = settings.requestsPerSecond ?? 0;
+  return {
+    registry: settings.registry,
+    settings,
+    origin,
+    timeoutMs,
+    agent,
+    foreignAgent,
+    semaphore: createSemaphore(concurrency),
+    bucket: rps > 0 ? createTokenBucket(rps, runtime.now, runtime.sleep) : undefined,
+    rateLimit: undefined,
+    pageSizeCap: undefined,
+    challenge: undefined,
+  };
+}
+
+/** A URL fit for events and messages: no user info. Queries stay (tag cursors, upload state), they hold no secrets. */
+export function displayUrl(url: URL): string {
+  if (url.username === '' && url.password === '') return url.href;
+  const copy = new URL(url.href);
+  copy.username = '';
+  copy.password = '';
+  return copy.href;
+}
+
+/** Replaces every secret this client has seen with `***`. */
+export function redact(runtime: Runtime, text: string): string {
+  let result = text;
+  for (const secret of runtime.secrets) {
+    if (secret.length >= 4) result = result.split(secret).join('***');
+  }
+  return result;
+}
+
+export function headerValue(headers: Headers, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * One logical request: retries (429, 5xx, connection errors, with full-jitter backoff and `Retry-After`),
+ * redirects followed by hand so that `Authorization` never reaches another origin, rate and concurrency
+ * limits, events. Resolves with any final status; the caller decides what a status means.
+ */
+export async function send(context: RegistryContext, runtime: Runtime, request: SendRequest): Promise<SendResponse> {
+  for (let attempt = 1; ; attempt++) {
+    const canRetry = request.retry && attempt <= runtime.retry.retries;
+    let response: SendResponse;
+    try {
+      response = await followRedirects(context, runtime, request, attempt);
+    } catch (error) {
+      const mapped = transportError(context, runtime, request, error);
+      if (!canRetry || (mapped.code !== 'network' && mapped.code !== 'timeout') || isTlsError(error)) throw mapped;
+      const delayMs = backoffDelayMs(attempt, runtime.retry, runtime.random);
+      runtime.emit({ type: 'retry', ...eventBase(context, request, request.url, attempt, 0), delayMs, reason: mapped.code });
+      await pause(context, runtime, request, delayMs);
+      continue;
+    }
+    if (!canRetry || !isRetryableStatus(response.status)) return response;
+    const retryAfterMs = parseRetryAfterMs(response.headers['retry-after'], runtime.now());
+    // Waiting less than the registry asked would only earn another 429; waiting longer than the cap is the
+    // caller's decision, so hand the response back and let it become a `rate_limited` error.
+    if (retryAfterMs !== undefined && retryAfterMs > runtime.retry.retryAfterMaxMs) return response;
+    await discard(response.body);
+    const delayMs = retryAfterMs ?? backoffDelayMs(attempt, runtime.retry, runtime.random);
+    runtime.emit({
+      type: 'retry',
+      ...eventBase(context, request, request.url, attempt, 0),
+      delayMs,
+      reason: `status ${response.status}`,
+    });
+    await pause(context, runtime, request, delayMs);
+  }
+}
+
+async function pause(context: RegistryContext, runtime: Runtime, request: SendRequest, delayMs: number): Promise<void> {
+  try {
+    await runtime.sleep(delayMs, request.signal);
+  } catch (error) {
+    throw transportError(context, runtime, request, error);
+  }
+}
+
+/** Reads and drops a body so its connection can be reused; never throws. */
+export async function discard(body: ResponseBody): Promise<void> {
+  try {
+    await body.dump();
+  } catch {
+    // The connection is gone anyway.
+  }
+}
+
+async function followRedirects(
+  context: RegistryContext,
+  runtime: Runtime,
+  request: SendRequest,
+  attempt: number,
+): Promise<SendResponse> {
+  let url = request.url;
+  let method = request.method;
+  let body = request.body;
+  let authorization = request.authorization;
+  for (let hop = 0; ; hop++) {
+    const response = await exchange(context, runtime, { ...request, method, url, body, authorization }, attempt, hop);
+    const location = headerValue(response.headers, 'location');
+    if (request.followRedirects === false || !REDIRECTS.has(response.status) || location === undefined) return response;
+    await discard(response.body);
+    if (hop >= runtime.maxRedirects) {
+      throw new RegistryError('invalid_response', `more than ${runtime.maxRedirects} redirects from ${displayUrl(request.url)}; the registry or its storage is misconfigured`, {
+        status: response.status,
+        registry: context.registry,
+        repository: request.repository,
+      });
+    }
+    const next = new URL(location, url);
+    const downgrade = url.protocol === 'https:' && next.protocol === 'http:' && !isLoopbackHost(next.host) && context.settings.insecure !== true;
+    if ((next.protocol !== 'https:' && next.protocol !== 'http:') || downgrade) {
+      throw new RegistryError('invalid_response', `refusing a redirect from ${displayUrl(url)} to ${displayUrl(next)}; set insecure: true to allow plain HTTP`, {
+        status: response.status,
+        registry: context.registry,
+        repository: request.repository,
+      });
+    }
+    // Storage backends (S3, GCS) reject a second credential, and a token must never leave its origin.
+    if (next.origin !== url.origin) authorization = undefined;
+    if (response.status === 303 && method !== 'HEAD') {
+      method = 'GET';
+      body = undefined;
+    }
+    if (body !== undefined && !(body instanceof Uint8Array)) {
+      throw new RegistryError('invalid_response', `${method} ${displayUrl(url)} was redirected but its streamed body cannot be sent twice; upload from bytes instead`, {
+        status: response.status,
+        registry: context.registry,
+        repository: request.repository,
+      });
+    }
+    url = next;
+  }
+}
+
+function eventBase(context: RegistryContext, request: SendRequest, url: URL, attempt: number, redirect: number) {
+  return {
+    method: request.method,
+    url: displayUrl(url),
+    registry: context.registry,
+    repository: request.repository,
+    kind: request.kind,
+    attempt,
+    redirect,
+  };
+}
+
+async function exchange(
+  context: RegistryContext,
+  runtime: Runtime,
+  request: SendRequest,
+  attempt: number,
+  redirect: number,
+): Promise<SendResponse> {
+  const { url, body } = request;
+  const release = await context.semaphore.acquire(request.signal);
+  try {
+    await context.bucket?.take(request.signal);
+  } catch (error) {
+    release();
+    throw error;
+  }
+  const headers: Record<string, string> = { 'user-agent': runtime.userAgent, ...request.headers };
+  if (request.authorization !== undefined) headers['authorization'] = request.authorization;
+  if (body instanceof Uint8Array) headers['content-length'] = String(body.byteLength);
+  const base = eventBase(context, request, url, attempt, redirect);
+  const declared = headers['content-length'];
+  runtime.emit({ type: 'request', ...base, bytes: body instanceof Uint8Array ? body.byteLength : declared === undefined ? undefined : Number(declared) });
+  const started = performance.now();
+  const sameHost = url.hostname === context.origin.hostname;
+  let data: Dispatcher.ResponseData;
+  try {
+    data = await (sameHost ? context.agent : context.foreignAgent).request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+      method: request.method,
+      headers,
+      ...(body === undefined ? {} : { body }),
+      signal: request.signal ?? null,
+      headersTimeout: context.timeoutMs,
+      bodyTimeout: context.timeoutMs,
+    });
+  } catch (error) {
+    release();
+    const mapped = transportError(context, runtime, request, error);
+    runtime.emit({
+      type: 'response',
+      ...base,
+      status: 0,
+      durationMs: performance.now() - started,
+      bytes: undefined,
+      rateLimit: undefined,
+      error: mapped.code,
+    });
+    throw error;
+  }
+  // The permit is held until the body is consumed or destroyed, so `concurrency` bounds open bodies too.
+  if (request.releaseOnHeaders === true) release();
+  else {
+    finished(data.body, () => {
+      release();
+    });
+  }
+  const responseHeaders: Headers = data.headers;
+  const rateLimit = sameHost ? parseRateLimitHeaders(responseHeaders, Date.now()) : undefined;
+  if (rateLimit !== undefined) context.rateLimit = rateLimit;
+  const length = headerValue(responseHeaders, 'content-length');
+  runtime.emit({
+    type: 'response',
+    ...base,
+    status: data.statusCode,
+    durationMs: performance.now() - started,
+    bytes: length === undefined ? undefined : Number(length),
+    rateLimit,
+    error: undefined,
+  });
+  return { status: data.statusCode, headers: responseHeaders, body: data.body, url };
+}
+
+function isTlsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && TLS_CODES.test(code);
+}
+
+/** Maps a thrown transport failure to a `RegistryError` (`aborted`, `timeout`, `network`). */
+export function transportError(
+  context: RegistryContext,
+  runtime: Runtime,
+  request: Pick<SendRequest, 'method' | 'url' | 'repository' | 'signal'>,
+  error: unknown,
+): RegistryError {
+  if (isRegistryError(error)) return error;
+  const where = `${request.method} ${displayUrl(request.url)}`;
+  const details = { registry: context.registry, repository: request.repository, cause: error };
+  if (request.signal?.aborted === true) return new RegistryError('aborted', `${where} was aborted by the caller`, details);
+  const code = (error as { code?: unknown } | null)?.code;
+  const reason = redact(runtime, error instanceof Error ? error.message : String(error));
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new RegistryError('timeout', `${where} timed out after ${context.timeoutMs} ms (${reason}); raise timeoutMs for ${context.registry} if it is slow`, details);
+  }
+  if (isTlsError(error)) {
+    return new RegistryError('network', `TLS failure on ${where} (${reason}); set \`ca\` for ${context.registry} to trust its certificate, or insecure: true`, details);
+  }
+  return new RegistryError('network', `${where} failed (${reason}); check that ${context.registry} is reachable`, details);
+}
+
+/** Releases the connection pools of one registry. */
+export async function closeRegistryContext(context: RegistryContext): Promise<void> {
+  await Promise.all([context.agent.close(), context.foreignAgent.close()]);
+}
