@@ -1,0 +1,301 @@
+import type { Cache, CacheCallOptions, CacheSetOptions } from '@scanner/registry';
+import { Redis } from 'ioredis';
+import { checkTtlMs, decodeValue, encodeValue, quote } from './codec.ts';
+import { RedisCacheError } from './errors.ts';
+
+/** Options of {@link createRedisCache}. */
+export interface RedisCacheOptions {
+  /**
+   * An ioredis client to use as it is: the cache neither changes its options nor closes it. Give either
+   * `client` or `url`.
+   */
+  client?: Redis;
+  /**
+   * Where Redis listens, e.g. `redis://:password@cache.internal:6379/2` (`rediss:` for TLS). The cache creates
+   * its client from it on first use and quits it on `close()`.
+   * @default 'redis://127.0.0.1:6379'
+   */
+  url?: string;
+  /**
+   * Prepended to every key, to keep this tool's keys apart from other users of the same Redis.
+   * @default 'scanner:'
+   */
+  keyPrefix?: string;
+  /**
+   * Names this cache's keyspace; keys are stored as `${keyPrefix}${namespace}:${key}`.
+   * @default 'default'
+   */
+  namespace?: string;
+  /**
+   * How long one command may take before the call rejects with code `timeout`.
+   * @default 1000
+   */
+  commandTimeoutMs?: number;
+  /**
+   * How long connecting may take before the call rejects with code `timeout`.
+   * @default 2000
+   */
+  connectTimeoutMs?: number;
+  /**
+   * Longest wait between two reconnection attempts of a client the cache created; attempts start at 50 ms
+   * and double up to this.
+   * @default 2000
+   */
+  maxReconnectDelayMs?: number;
+}
+
+/** A {@link Cache} stored in Redis. */
+export interface RedisCache extends Cache {
+  /** Quits the client the cache created (an injected client is left open); later calls reject with code `closed`. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The name a client created by the cache gives itself, visible in Redis's `CLIENT LIST`. */
+export const REDIS_CACHE_CONNECTION_NAME = 'scanner-cache';
+
+const DEFAULT_URL = 'redis://127.0.0.1:6379';
+
+/**
+ * A cache in Redis, on ioredis. Nothing connects until the first call; concurrent first calls share one
+ * connection attempt. TTLs are kept by Redis (`SET … PX`).
+ *
+ * While Redis is unreachable, calls reject promptly with code `unavailable` (or `timeout`) instead of queueing,
+ * so a caller that treats a rejection as a miss keeps going; the client reconnects in the background and the
+ * same cache works again once Redis is back.
+ *
+ * @example
+ * const cache = createRedisCache({ url: process.env.REDIS_URL, namespace: 'scanner:v1' });
+ * await cache.set('tags:docker.io/library/nginx', ['1.27', '1.28'], { ttlMs: 60_000 });
+ * await cache.close();
+ */
+export function createRedisCache(options: RedisCacheOptions = {}): RedisCache {
+  const keyPrefix = checkString(options.keyPrefix ?? 'scanner:', 'keyPrefix', true);
+  const namespace = checkString(options.namespace ?? 'default', 'namespace', false);
+  const commandTimeoutMs = checkPositive(options.commandTimeoutMs ?? 1_000, 'commandTimeoutMs');
+  const connectTimeoutMs = checkPositive(options.connectTimeoutMs ?? 2_000, 'connectTimeoutMs');
+  const maxReconnectDelayMs = checkPositive(options.maxReconnectDelayMs ?? 2_000, 'maxReconnectDelayMs');
+  if (options.client !== undefined && options.url !== undefined) {
+    throw new RedisCacheError('config', 'give either client or url, not both');
+  }
+  const injected = options.client;
+  const url = options.url ?? DEFAULT_URL;
+  const server = injected === undefined ? checkUrl(url) : `${injected.options.host ?? '127.0.0.1'}:${injected.options.port ?? 6379}`;
+  const prefix = `${keyPrefix}${namespace}:`;
+
+  let created: Redis | undefined;
+  let connecting: Promise<void> | undefined;
+  let lastError: Error | undefined;
+  let closing: Promise<void> | undefined;
+
+  function client(): Redis {
+    if (injected !== undefined) return injected;
+    created ??= createClient();
+    return created;
+  }
+
+  function createClient(): Redis {
+    const redis = new Redis(url, {
+      lazyConnect: true,
+      // Fail calls while disconnected instead of queueing them until Redis returns: a cache miss is cheaper.
+      enableOfflineQueue: false,
+      // Reject commands in flight when the connection drops, and never replay them on reconnect.
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      commandTimeout: commandTimeoutMs,
+      connectTimeout: connectTimeoutMs,
+      retryStrategy: (attempt) => Math.min(25 * 2 ** Math.min(attempt, 16), maxReconnectDelayMs),
+      connectionName: REDIS_CACHE_CONNECTION_NAME,
+    });
+    // Without a listener ioredis prints every failed reconnection attempt; the calls report failures instead.
+    redis.on('error', (error: Error) => {
+      lastError = error;
+    });
+    return redis;
+  }
+
+  /** Resolves once the client can take commands, or rejects at once when Redis is known to be down. */
+  async function ready(redis: Redis, operation: string, signal: AbortSignal | undefined): Promise<void> {
+    switch (redis.status) {
+      case 'ready':
+        return;
+      case 'wait': {
+        const attempt = redis.connect();
+        connecting = attempt;
+        // A failed first attempt leaves ioredis retrying by itself; later calls then see `reconnecting`.
+        attempt.catch(() => undefined).finally(() => {
+          if (connecting === attempt) connecting = undefined;
+        });
+        await bound(attempt, { operation, timeoutMs: connectTimeoutMs, what: 'connectTimeoutMs', signal });
+        return;
+      }
+      case 'connecting':
+      case 'connect':
+        await bound(connecting ?? untilReady(redis), { operation, timeoutMs: connectTimeoutMs, what: 'connectTimeoutMs', signal });
+        return;
+      default:
+        throw unavailable(operation, lastError ?? new Error(`connection status is ${redis.status}`));
+    }
+  }
+
+  async function run<T>(operation: string, signal: AbortSignal | undefined, command: (redis: Redis) => Promise<T>): Promise<T> {
+    if (closing !== undefined) throw new RedisCacheError('closed', `${operation}() was called after close(); create a new cache`);
+    throwIfAborted(operation, signal);
+    const redis = client();
+    await ready(redis, operation, signal);
+    return bound(command(redis), { operation, timeoutMs: commandTimeoutMs, what: 'commandTimeoutMs', signal });
+  }
+
+  /** Races `promise` against a timeout and the signal, and turns ioredis failures into our errors. */
+  async function bound<T>(promise: Promise<T>, { operation, timeoutMs, what, signal }: { operation: string; timeoutMs: number; what: string; signal: AbortSignal | undefined }): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const guards = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(timeoutError(operation, what, timeoutMs));
+      }, timeoutMs);
+      if (signal?.aborted) {
+        reject(abortedError(operation, signal));
+      } else if (signal !== undefined) {
+        onAbort = () => { reject(abortedError(operation, signal)); };
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+    });
+    // The command may still settle after we gave up on it; its outcome no longer matters.
+    promise.catch(() => undefined);
+    try {
+      return await Promise.race([promise, guards]);
+    } catch (error) {
+      throw toCacheError(error, operation, what, timeoutMs);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  function toCacheError(error: unknown, operation: string, what: string, timeoutMs: number): RedisCacheError {
+    if (error instanceof RedisCacheError) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof Error && error.name === 'ReplyError') {
+      return new RedisCacheError('server_error', `${operation}() failed: Redis at ${server} answered "${message}"`, { cause: error });
+    }
+    if (/timed? ?out/i.test(message)) {
+      // ioredis's own commandTimeout or connectTimeout, which race ours.
+      return timeoutError(operation, what, timeoutMs, error);
+    }
+    return unavailable(operation, error);
+  }
+
+  function timeoutError(operation: string, what: string, timeoutMs: number, cause?: unknown): RedisCacheError {
+    return new RedisCacheError(
+      'timeout',
+      `${operation}() got no answer from Redis at ${server} within ${what} (${timeoutMs}); check Redis's health or raise ${what}`,
+      cause === undefined ? {} : { cause },
+    );
+  }
+
+  function unavailable(operation: string, cause: unknown): RedisCacheError {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    return new RedisCacheError(
+      'unavailable',
+      `${operation}() could not reach Redis at ${server} (${reason}); start Redis or fix the url — the cache reconnects by itself`,
+      { cause },
+    );
+  }
+
+  return {
+    namespace,
+
+    async get<T = unknown>(key: string, { signal }: CacheCallOptions = {}): Promise<T | undefined> {
+      const json = await run('get', signal, (redis) => redis.get(prefix + key));
+      if (json === null) return undefined;
+      try {
+        return decodeValue(json) as T;
+      } catch (error) {
+        throw new RedisCacheError('invalid_response', `the value under key ${quote(prefix + key)} is not JSON written by this cache; delete it or use another namespace`, { cause: error });
+      }
+    },
+
+    async set(key: string, value: unknown, { ttlMs, signal }: CacheSetOptions = {}): Promise<void> {
+      // Checked before touching Redis, so bad input fails the same way whether Redis is up or not.
+      const ttl = ttlMs === undefined ? undefined : checkTtlMs(ttlMs, 'ttlMs');
+      const json = encodeValue(value);
+      await run('set', signal, (redis) => (ttl === undefined ? redis.set(prefix + key, json) : redis.set(prefix + key, json, 'PX', ttl)));
+    },
+
+    async delete(key: string, { signal }: CacheCallOptions = {}): Promise<void> {
+      await run('delete', signal, (redis) => redis.del(prefix + key));
+    },
+
+    close(): Promise<void> {
+      closing ??= (async () => {
+        const redis = created;
+        if (redis === undefined) return;
+        if (redis.status === 'ready') {
+          // QUIT lets Redis finish what it has; if it does not answer in time, drop the socket anyway.
+          await bound(redis.quit(), { operation: 'close', timeoutMs: commandTimeoutMs, what: 'commandTimeoutMs', signal: undefined }).catch(() => undefined);
+        }
+        // Also stops a pending reconnection timer, which would otherwise keep the process alive.
+        redis.disconnect();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Resolves on the client's next `ready`, rejects if its connection attempt closes first. */
+function untilReady(redis: Redis): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onReady = (): void => {
+      redis.off('close', onClose);
+      resolve();
+    };
+    const onClose = (): void => {
+      redis.off('ready', onReady);
+      reject(new Error('the connection closed while connecting'));
+    };
+    redis.once('ready', onReady);
+    redis.once('close', onClose);
+  });
+}
+
+function throwIfAborted(operation: string, signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortedError(operation, signal);
+}
+
+function abortedError(operation: string, signal: AbortSignal): RedisCacheError {
+  // A command already sent is not undone: an aborted set may still have been stored.
+  return new RedisCacheError('aborted', `${operation}() was aborted`, { cause: signal.reason });
+}
+
+function checkString(value: unknown, name: string, allowEmpty: boolean): string {
+  if (typeof value !== 'string' || (!allowEmpty && value === '')) {
+    throw new RedisCacheError('config', `${name} must be a${allowEmpty ? '' : ' non-empty'} string, got ${quote(value)}`);
+  }
+  return value;
+}
+
+function checkPositive(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new RedisCacheError('config', `${name} must be a positive integer number of milliseconds, got ${quote(value)}`);
+  }
+  return value;
+}
+
+/** Validates the URL and answers `host:port` for messages, which never carry its credentials. */
+function checkUrl(url: unknown): string {
+  if (typeof url !== 'string') throw new RedisCacheError('config', `url must be a string, got ${quote(url)}`);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (error) {
+    throw new RedisCacheError('config', `url ${quote(redact(url))} is not a URL; expected e.g. redis://127.0.0.1:6379`, { cause: error });
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    throw new RedisCacheError('config', `url ${quote(redact(url))} must start with redis:// or rediss://`);
+  }
+  return `${parsed.hostname}:${parsed.port === '' ? '6379' : parsed.port}`;
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/[^/@]*@/, '//***@');
+}
