@@ -1,0 +1,306 @@
+import { parseArgs } from 'node:util';
+import type { PolicyInput } from '@scanner/version';
+import { CliError } from './errors.ts';
+
+/** The subcommands. */
+export type Command = 'tags' | 'select' | 'digest' | 'inspect';
+
+export const COMMANDS: readonly Command[] = ['tags', 'select', 'digest', 'inspect'];
+
+/** `-o/--output`. */
+export type OutputFormat = 'table' | 'json';
+
+/** `--cache`: none, this process's memory, or a Redis URL (which may carry a password: never print it). */
+export type CacheSpec = { readonly kind: 'memory' } | { readonly kind: 'redis'; readonly url: string };
+
+/** Flags every command that talks to a registry shares. */
+export interface RegistryArgs {
+  readonly registriesConfig: string | undefined;
+  readonly insecure: boolean;
+  readonly cache: CacheSpec | undefined;
+  readonly cacheStrategy: 'tag' | 'digest' | undefined;
+}
+
+/** A command to run, with its flags read but not yet validated against the packages (policy, reference). */
+export interface RunArgs {
+  readonly kind: 'run';
+  readonly command: Command;
+  readonly image: string;
+  readonly output: OutputFormat;
+  readonly debug: boolean;
+  readonly registry: RegistryArgs;
+  /** `select` only: the policy as the flags spell it, for `parsePolicy`. */
+  readonly policy: PolicyInput | undefined;
+  /** `--platform` values (`select` puts them in the policy too; `inspect` filters an index with them). */
+  readonly platforms: readonly string[];
+}
+
+export type ParsedArgs =
+  | { readonly kind: 'help'; readonly command: Command | undefined }
+  | { readonly kind: 'version' }
+  | RunArgs;
+
+const OPTIONS = {
+  strategy: { type: 'string' },
+  constraint: { type: 'string' },
+  'allow-tags': { type: 'string', multiple: true },
+  'ignore-tags': { type: 'string', multiple: true },
+  platform: { type: 'string', multiple: true },
+  order: { type: 'string' },
+  'extract-pattern': { type: 'string' },
+  'extract-template': { type: 'string' },
+  loose: { type: 'boolean' },
+  prereleases: { type: 'boolean' },
+  limit: { type: 'string' },
+  'registries-config': { type: 'string' },
+  insecure: { type: 'boolean' },
+  cache: { type: 'string' },
+  'cache-strategy': { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
+type OptionName = keyof typeof OPTIONS;
+
+const POLICY_FLAGS: readonly OptionName[] = [
+  'strategy',
+  'constraint',
+  'allow-tags',
+  'ignore-tags',
+  'order',
+  'extract-pattern',
+  'extract-template',
+  'loose',
+  'prereleases',
+  'limit',
+];
+
+// Which commands take which of the flags that do not apply everywhere.
+const FLAG_COMMANDS: Partial<Record<OptionName, readonly Command[]>> = {
+  ...Object.fromEntries(POLICY_FLAGS.map((flag) => [flag, ['select']])),
+  platform: ['select', 'inspect'],
+  cache: ['select', 'tags'],
+  'cache-strategy': ['select', 'tags'],
+};
+
+/** True when the flag was given on the command line (used to reject flags a command does not take). */
+function given(values: Record<string, unknown>, flag: OptionName): boolean {
+  return values[flag] !== undefined;
+}
+
+function isCommand(value: string): value is Command {
+  return (COMMANDS as readonly string[]).includes(value);
+}
+
+/** `node:util` parse errors, reworded into one line that names the flag. */
+function usageFromParseError(error: unknown): CliError {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const flag = /'(-[^' ]+)/.exec(message)?.[1];
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    return new CliError('usage', `unknown flag ${JSON.stringify(flag ?? message)}; run scanner --help for the flags`, { cause: error });
+  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const takesValue = flag !== undefined && message.includes('argument missing');
+    return new CliError(
+      'usage',
+      takesValue ? `${flag} needs a value, e.g. ${flag}=VALUE` : `${flag ?? 'a flag'} does not take a value (${message})`,
+      { cause: error },
+    );
+  }
+  return new CliError('usage', `${message}; run scanner --help`, { cause: error });
+}
+
+function parseLimit(text: string): number {
+  if (!/^\d+$/.test(text)) {
+    throw new CliError('invalid_argument', `--limit ${JSON.stringify(text)} is not a positive integer`);
+  }
+  return Number(text);
+}
+
+function parseCache(text: string): CacheSpec {
+  if (text === 'memory') return { kind: 'memory' };
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (url !== undefined && (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '') return { kind: 'redis', url: text };
+  // The value may be a URL with a password in it: name its scheme only.
+  const scheme = url === undefined ? '' : ` (scheme "${url.protocol}")`;
+  throw new CliError('invalid_argument', `--cache takes "memory" or a Redis URL like redis://host:6379/0${scheme}`);
+}
+
+function parseOutput(text: string | undefined): OutputFormat {
+  if (text === undefined || text === 'table') return 'table';
+  if (text === 'json') return 'json';
+  throw new CliError('invalid_argument', `-o/--output ${JSON.stringify(text)} is not one of table, json`);
+}
+
+function parseCacheStrategy(text: string | undefined): 'tag' | 'digest' | undefined {
+  if (text === undefined || text === 'tag' || text === 'digest') return text;
+  throw new CliError('invalid_argument', `--cache-strategy ${JSON.stringify(text)} is not one of tag, digest`);
+}
+
+/**
+ * Reads the command line (without `node` and the script). Throws a {@link CliError} for anything that is not
+ * a usage of `scanner`; values the packages validate (references, policies) are passed through as text.
+ */
+export function parseCommandLine(argv: readonly string[]): ParsedArgs {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw usageFromParseError(error);
+  }
+  const { values, positionals } = parsed;
+  const [first, ...rest] = positionals;
+
+  if (values.version === true) return { kind: 'version' };
+  if (first === undefined) {
+    if (values.help === true) return { kind: 'help', command: undefined };
+    throw new CliError('usage', `missing command: one of ${COMMANDS.join(', ')}; run scanner --help`);
+  }
+  if (first === 'help') {
+    const topic = rest[0];
+    return { kind: 'help', command: topic !== undefined && isCommand(topic) ? topic : undefined };
+  }
+  if (!isCommand(first)) {
+    throw new CliError('usage', `unknown command ${JSON.stringify(first)}; use one of ${COMMANDS.join(', ')}`);
+  }
+  const command = first;
+  if (values.help === true) return { kind: 'help', command };
+
+  const [image, ...extra] = rest;
+  if (image === undefined) {
+    throw new CliError('usage', `scanner ${command} needs an image, e.g. scanner ${command} ${command === 'select' || command === 'tags' ? 'ghcr.io/org/app' : 'ghcr.io/org/app:1.2.3'}`);
+  }
+  if (extra.length > 0) {
+    throw new CliError('usage', `scanner ${command} takes one image, got extra arguments ${extra.map((value) => JSON.stringify(value)).join(' ')}`);
+  }
+
+  for (const [flag, commands] of Object.entries(FLAG_COMMANDS) as [OptionName, readonly Command[]][]) {
+    if (given(values, flag) && !commands.includes(command)) {
+      throw new CliError('usage', `--${flag} does not apply to scanner ${command} (only to ${commands.map((name) => `scanner ${name}`).join(', ')})`);
+    }
+  }
+
+  const platforms = values.platform ?? [];
+  let policy: PolicyInput | undefined;
+  if (command === 'select') {
+    const pattern = values['extract-pattern'];
+    const template = values['extract-template'];
+    if ((pattern === undefined) !== (template === undefined)) {
+      throw new CliError('usage', '--extract-pattern and --extract-template go together, e.g. --extract-pattern "^build-(\\d+)$" --extract-template "$1"');
+    }
+    const strategy = values.strategy ?? 'semver';
+    policy = {
+      // An unknown strategy is left for parsePolicy, which lists the valid ones.
+      strategy: strategy as PolicyInput['strategy'],
+      ...(values.constraint === undefined ? {} : { constraint: values.constraint }),
+      ...(values.loose === true ? { strict: false } : {}),
+      ...(values.prereleases === true ? { prereleases: true } : {}),
+      ...(values.order === undefined ? {} : { order: values.order as 'asc' | 'desc' }),
+      ...(values['allow-tags'] === undefined ? {} : { allowTags: values['allow-tags'] }),
+      ...(values['ignore-tags'] === undefined ? {} : { ignoreTags: values['ignore-tags'] }),
+      ...(pattern === undefined || template === undefined ? {} : { extract: { pattern, template } }),
+      ...(platforms.length === 0 ? {} : { platforms }),
+      ...(values.limit === undefined ? {} : { limit: parseLimit(values.limit) }),
+    };
+  }
+
+  const cacheText = values.cache;
+  return {
+    kind: 'run',
+    command,
+    image,
+    output: parseOutput(values.output),
+    debug: values.debug === true,
+    registry: {
+      registriesConfig: values['registries-config'],
+      insecure: values.insecure === true,
+      cache: cacheText === undefined ? undefined : parseCache(cacheText),
+      cacheStrategy: parseCacheStrategy(values['cache-strategy']),
+    },
+    policy,
+    platforms,
+  };
+}
+
+/** True when `--debug` is on the command line, even when the rest of it cannot be parsed. */
+export function wantsDebug(argv: readonly string[]): boolean {
+  return argv.includes('--debug');
+}
+
+const GENERAL_HELP = `scanner: find the right tag of an image in an OCI / Docker Registry V2 registry
+
+Usage:
+  scanner tags IMAGE                      list the repository's tags
+  scanner select IMAGE [policy flags]     pick the best tag under a policy, with its digest
+  scanner digest IMAGE[:TAG|@DIGEST]      print the digest of a tag (default tag: latest)
+  scanner inspect IMAGE[:TAG|@DIGEST]     media type, digest, created, platforms, labels, annotations
+
+Policy flags (select):
+  --strategy NAME          semver (default), newest-build (alias latest), alphabetical (aliases name,
+                           lexical), numerical, digest
+  --constraint TEXT        semver: a range such as "^1.2" or ">=1.0 <2.0"; digest: the tag to track
+  --allow-tags MATCHER     a tag must match one (repeatable): "regexp:^v\\d", "glob:main-*", any, none
+  --ignore-tags MATCHER    a tag matching one is dropped (repeatable)
+  --platform OS/ARCH[/V]   keep tags with an image for one of these platforms (repeatable; also inspect)
+  --order asc|desc         alphabetical and numerical: asc ranks the greatest first (default asc)
+  --extract-pattern RE     rank on a value taken from each tag (with --extract-template, e.g. "$1")
+  --extract-template T
+  --loose                  semver: also take 1.2 and 1 (not only X.Y.Z)
+  --prereleases            semver: let prerelease versions in
+  --limit N                most candidates to list
+
+Registry flags:
+  --registries-config FILE registries config (YAML; env SCANNER_REGISTRIES_CONFIG)
+  --insecure               skip TLS verification
+  --cache memory|redis://… cache tag lists, digests and metadata (select, tags)
+  --cache-strategy tag|digest
+
+Output:
+  -o, --output table|json  human table (default) or one JSON document
+  --debug                  log each registry request to stderr; print stacks on errors
+  -h, --help               this help (scanner help COMMAND for one command)
+  --version                the version
+
+Exit codes: 0 found, 1 registry or runtime error, 2 usage or invalid input, 3 no tag matched.
+`;
+
+const COMMAND_HELP: Readonly<Record<Command, string>> = {
+  tags: `Usage: scanner tags IMAGE [--cache …] [-o json]
+
+Lists every tag of the repository IMAGE (a tag or digest in IMAGE is not allowed).
+JSON: { "image": "registry/repository", "tags": ["…"] }
+`,
+  select: `Usage: scanner select IMAGE --strategy NAME [policy flags] [-o json]
+
+Ranks the tags of the repository IMAGE under the policy and prints the best one with its digest.
+Exit code 3 when no tag passes the policy.
+JSON: { "image", "selected": { "tag", "digest", "createdAt", "platforms" } | null, "candidates": [ … ] }
+
+Examples:
+  scanner select ghcr.io/org/app --strategy semver --constraint "^1.2"
+  scanner select ghcr.io/org/app --strategy newest-build --allow-tags "glob:main-*"
+  scanner select nginx --strategy semver --platform linux/arm64 --limit 3
+`,
+  digest: `Usage: scanner digest IMAGE[:TAG|@DIGEST] [-o json]
+
+Prints the digest the tag points to (the index digest for a multi-platform image). Default tag: latest.
+JSON: { "image": "registry/repository:tag", "digest": "sha256:…" }
+`,
+  inspect: `Usage: scanner inspect IMAGE[:TAG|@DIGEST] [--platform OS/ARCH …] [-o json]
+
+Prints the media type, digest, creation time, platforms with their digests, labels and annotations.
+`,
+};
+
+/** The help text for a command, or the general help. */
+export function helpText(command: Command | undefined): string {
+  return command === undefined ? GENERAL_HELP : `${COMMAND_HELP[command]}\nEvery flag and the exit codes: scanner --help\n`;
+}
