@@ -3,22 +3,7 @@ import { join } from 'node:path';
 import { tempDir } from '@scanner/test-lab';
 import { describe, expect, test } from 'vitest';
 import { createDockerConfigCredentials, createDockerConfigJsonCredentials, findDockerConfigKey } from './docker-config.ts';
-
-/** The error a call threw or a promise rejected with, for plain assertions on `code` and `message`. */
-async function failure(action: Promise<unknown> | (() => unknown)): Promise<{ code?: unknown; message: string }> {
-  try {
-    await (typeof action === 'function' ? action() : action);
-  } catch (error) {
-    return error as { code?: unknown; message: string };
-  }
-  throw new Error('expected a failure');
-}
-
-async function expectFailure(action: Promise<unknown> | (() => unknown), code: string, message?: string): Promise<void> {
-  const error = await failure(action);
-  expect(error.code).toBe(code);
-  if (message !== undefined) expect(error.message).toContain(message);
-}
+import { expectFailure } from './failure.fixture.ts';
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
 

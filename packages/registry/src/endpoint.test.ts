@@ -1,21 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { isDockerHub, isLoopbackHost, normalizeRegistryHost, resolveEndpoint } from './endpoint.ts';
-
-/** The error a call threw or a promise rejected with, for plain assertions on `code` and `message`. */
-async function failure(action: Promise<unknown> | (() => unknown)): Promise<{ code?: unknown; message: string }> {
-  try {
-    await (typeof action === 'function' ? action() : action);
-  } catch (error) {
-    return error as { code?: unknown; message: string };
-  }
-  throw new Error('expected a failure');
-}
-
-async function expectFailure(action: Promise<unknown> | (() => unknown), code: string, message?: string): Promise<void> {
-  const error = await failure(action);
-  expect(error.code).toBe(code);
-  if (message !== undefined) expect(error.message).toContain(message);
-}
+import { expectFailure } from './failure.fixture.ts';
 
 describe('resolveEndpoint', () => {
   test.each([

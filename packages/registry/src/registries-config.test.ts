@@ -5,22 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { createDockerConfigCredentials } from './docker-config.ts';
 import { loadRegistriesConfig, parseRegistriesConfig, resolveRegistrySettings } from './registries-config.ts';
 import type { RegistriesConfigOptions } from './registries-config.ts';
-
-/** The error a call threw or a promise rejected with, for plain assertions on `code` and `message`. */
-async function failure(action: Promise<unknown> | (() => unknown)): Promise<{ code?: unknown; message: string }> {
-  try {
-    await (typeof action === 'function' ? action() : action);
-  } catch (error) {
-    return error as { code?: unknown; message: string };
-  }
-  throw new Error('expected a failure');
-}
-
-async function expectFailure(action: Promise<unknown> | (() => unknown), code: string, message?: string): Promise<void> {
-  const error = await failure(action);
-  expect(error.code).toBe(code);
-  if (message !== undefined) expect(error.message).toContain(message);
-}
+import { expectFailure } from './failure.fixture.ts';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUTest\n-----END CERTIFICATE-----\n';
 
