@@ -37,20 +37,24 @@ describe('buildImage', () => {
     expect(config.rootfs.diff_ids).toEqual(manifest.layers.map((layer) => sha256(gunzipSync(image.blobs.get(layer.digest)!))));
   });
 
-  test('generated layers are ustar archives holding one file', () => {
-    const image = buildImage({ seed: 's' });
-    const layerDigest = image.images[0]!.layerDigests[0]!;
-    const tar = gunzipSync(image.blobs.get(layerDigest)!);
+  test('generated layers are one-file ustar archives dated at created, and the seed decides their bytes', () => {
+    const image = buildImage({ seed: 's', created: '2025-01-02T03:04:05Z' });
+    const tar = gunzipSync(image.blobs.get(image.images[0]!.layerDigests[0]!)!);
     expect(tar.length % 512).toBe(0);
-    expect(tar.subarray(0, 100).toString('utf8').replace(/\0+$/, '')).toBe('memory-registry/layer-0.txt');
+    expect(tar.subarray(0, 100).toString('utf8').replace(/\0+$/, '')).toBe('layer-0.bin');
     expect(tar.subarray(257, 262).toString('latin1')).toBe('ustar');
-    const size = parseInt(tar.subarray(124, 135).toString('latin1'), 8);
-    expect(tar.subarray(512, 512 + size).toString('utf8')).toContain('seed=s');
-    // The stored checksum is the byte sum of the header with the checksum field read as spaces.
-    const header = Buffer.from(tar.subarray(0, 512));
-    const stored = parseInt(header.subarray(148, 154).toString('latin1'), 8);
-    header.fill(0x20, 148, 156);
-    expect(header.reduce((sum, byte) => sum + byte, 0)).toBe(stored);
+    expect(parseInt(tar.subarray(124, 135).toString('latin1'), 8)).toBe(1024);
+    expect(parseInt(tar.subarray(136, 147).toString('latin1'), 8)).toBe(Date.parse('2025-01-02T03:04:05Z') / 1000);
+    expect(buildImage({ seed: 's', created: '2025-01-02T03:04:05Z' }).images[0]!.layerDigests).toEqual(image.images[0]!.layerDigests);
+    expect(buildImage({ seed: 't', created: '2025-01-02T03:04:05Z' }).images[0]!.layerDigests).not.toEqual(image.images[0]!.layerDigests);
+  });
+
+  test('keeps the test-lab artifact it was built from', () => {
+    const image = buildImage({ platforms: ['linux/amd64', 'linux/arm/v7'] });
+    expect(image.artifact.kind).toBe('index');
+    expect(image.artifact.digest).toBe(image.digest);
+    expect(image.images.map((child) => child.platform)).toEqual(['linux/amd64', 'linux/arm/v7']);
+    expect(image.blobs).toEqual(new Map(image.artifact.blobs));
   });
 
   test('platforms give an index with one manifest per platform, variants kept', () => {

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
 import { hasBinary } from './binary.ts';
 import { buildImage, buildIndex, sha256Digest, tarWithFile, writeDirLayout, writeOciLayout } from './image-fixture.ts';
+import type { ImageSpec } from './image-fixture.ts';
 import { seedImage, skopeoInspectRaw } from './skopeo.ts';
 import { tempDir } from './temp-dir.ts';
 
@@ -41,6 +42,54 @@ describe('buildImage', () => {
   test('refuses a layer size that is not a whole number of bytes', () => {
     expect(() => buildImage({ layers: [{ size: -1 }] })).toThrow(/layer size must be a whole number of bytes, got -1/);
   });
+
+  test('a seed makes generated layers reproducible, per seed, platform and position', () => {
+    const layerDigests = (spec: ImageSpec) => buildImage(spec).layers.map((layer) => layer.digest);
+    const seeded = layerDigests({ seed: 'x', layers: 2 });
+    expect(layerDigests({ seed: 'x', layers: 2 })).toEqual(seeded);
+    expect(new Set(seeded).size).toBe(2);
+    expect(layerDigests({ seed: 'y', layers: 2 })).not.toEqual(seeded);
+    expect(layerDigests({ seed: 'x', layers: 2, platform: 'linux/arm64' })).not.toEqual(seeded);
+    expect(buildImage({ seed: 'x', created: '2025-01-01T00:00:00Z' }).digest).toBe(buildImage({ seed: 'x', created: new Date('2025-01-01T00:00:00Z') }).digest);
+    expect(layerDigests({ layers: 2 })).not.toEqual(layerDigests({ layers: 2 }));
+  });
+
+  test('a platform string stands for os, architecture and variant', () => {
+    const image = buildImage({ platform: 'linux/arm64/v8' });
+    expect(image.platform).toEqual({ os: 'linux', architecture: 'arm64', variant: 'v8' });
+    expect(image.config).toMatchObject({ os: 'linux', architecture: 'arm64', variant: 'v8' });
+    expect(buildIndex({ images: [{ platform: 'linux/amd64' }, { platform: 'windows/amd64' }] }).images.map((child) => child.platform)).toEqual([
+      { os: 'linux', architecture: 'amd64' },
+      { os: 'windows', architecture: 'amd64' },
+    ]);
+  });
+
+  test('a layer count gives that many generated 1 KiB layers', () => {
+    expect(buildImage({ layers: 0 }).layers).toEqual([]);
+    const image = buildImage({ layers: 3 });
+    expect(image.layers.map((layer) => layer.mediaType)).toEqual(Array(3).fill('application/vnd.oci.image.layer.v1.tar+gzip'));
+    const tar = gunzipSync(image.blobs.get(image.layers[0]!.digest)!);
+    expect(parseInt(tar.subarray(124, 135).toString(), 8)).toBe(1024);
+  });
+
+  test('verbatim gzip bytes get the gzip media type and the diff id of what they hold', () => {
+    const inner = tarWithFile('a.txt', Buffer.from('a'));
+    const gzipped = gzipSync(inner);
+    const image = buildImage({ layers: [gzipped, { bytes: gzipped, mediaType: 'application/x-custom' }] });
+    expect(image.layers.map((layer) => layer.mediaType)).toEqual(['application/vnd.oci.image.layer.v1.tar+gzip', 'application/x-custom']);
+    expect((image.config['rootfs'] as { diff_ids: string[] }).diff_ids).toEqual([sha256Digest(inner), sha256Digest(inner)]);
+  });
+
+  test.each([
+    [{ platform: 'linux' }, /platform "linux" is not "os\/arch\[\/variant\]"/],
+    [{ platform: 'linux/amd64', architecture: 'arm64' }, /either platform "linux\/amd64" or os\/architecture\/variant/],
+    [{ created: 'yesterday' }, /created "yesterday" is not a valid date/],
+    [{ layers: -1 }, /layers must be a whole number or a list of layers, got -1/],
+    [{ layers: 1.5 }, /got 1.5/],
+  ] satisfies [ImageSpec, RegExp][])('refuses %j', (spec, message) => {
+    expect(() => buildImage(spec)).toThrow(message);
+    expect(() => buildImage(spec)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+  });
 });
 
 describe('tarWithFile', () => {
@@ -57,6 +106,13 @@ describe('tarWithFile', () => {
     expect(archive.subarray(512, 523).toString()).toBe('hello world');
     expect(archive.subarray(1024).every((byte) => byte === 0)).toBe(true);
     expect(() => tarWithFile('x'.repeat(100), Buffer.alloc(0))).toThrow(/longer than 99 bytes/);
+  });
+
+  test('is reproducible, with the mtime given', () => {
+    const archive = tarWithFile('a.txt', Buffer.from('a'), { mtimeSeconds: 1_700_000_000 });
+    expect(parseInt(archive.subarray(136, 147).toString(), 8)).toBe(1_700_000_000);
+    expect(archive.equals(tarWithFile('a.txt', Buffer.from('a'), { mtimeSeconds: 1_700_000_000 }))).toBe(true);
+    expect(parseInt(tarWithFile('a.txt', Buffer.from('a')).subarray(136, 147).toString(), 8)).toBe(0);
   });
 });
 
@@ -85,7 +141,8 @@ describe('layouts', () => {
     const image = buildImage();
     await writeOciLayout(dir.path, [{ ref: 'multi', artifact: index }, { ref: 'single', artifact: image }]);
     expect(JSON.parse(await readFile(join(dir.path, 'oci-layout'), 'utf8'))).toEqual({ imageLayoutVersion: '1.0.0' });
-    const layoutIndex = JSON.parse(await readFile(join(dir.path, 'index.json'), 'utf8')) as { manifests: { digest: string; annotations: Record<string, string> }[] };
+    const layoutIndex = JSON.parse(await readFile(join(dir.path, 'index.json'), 'utf8')) as { mediaType: string; manifests: { digest: string; annotations: Record<string, string> }[] };
+    expect(layoutIndex.mediaType).toBe('application/vnd.oci.image.index.v1+json');
     expect(layoutIndex.manifests.map((entry) => [entry.digest, entry.annotations['org.opencontainers.image.ref.name']])).toEqual([[index.digest, 'multi'], [image.digest, 'single']]);
     const names = await readdir(join(dir.path, 'blobs', 'sha256'));
     for (const name of names) expect(hex(await readFile(join(dir.path, 'blobs', 'sha256', name)))).toBe(name);
