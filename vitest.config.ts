@@ -37,6 +37,7 @@ export default defineConfig({
   test: {
     projects: workspaceProjects(),
     reporters: ['default', './tooling/vitest-summary.ts'],
+    setupFiles: [join(root, 'tooling/vitest-network-guard.ts')],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

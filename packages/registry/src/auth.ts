@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { readBody } from './body.ts';
 import { RegistryError } from './errors.ts';
-import { mayReceiveCredentials } from './realm-policy.ts';
+import { mayContactRealm, mayReceiveCredentials } from './realm-policy.ts';
 import { errorFromResponse } from './response-error.ts';
 import type { Credential } from './settings.ts';
 import { credentialId, tokenCacheKey } from './token-cache.ts';
@@ -34,10 +34,13 @@ export function repositoryScope(repository: string, actions: 'pull' | 'pull,push
   return `repository:${repository}:${actions}`;
 }
 
+const TOKEN_CHARS = /^[\x21-\x7e]+$/;
+
 const tokenResponse = z
   .object({
-    token: z.string().min(1).optional(),
-    access_token: z.string().min(1).optional(),
+    // Visible ASCII only: the token goes into a header, where CR/LF would be an injection attempt.
+    token: z.string().regex(TOKEN_CHARS).optional(),
+    access_token: z.string().regex(TOKEN_CHARS).optional(),
     expires_in: z.number().positive().optional(),
     issued_at: z.string().optional(),
   })
@@ -100,16 +103,18 @@ async function authorizationFor(
       cause: error,
     });
   }
+  const realmPolicy = { registry: context.registry, origin: context.origin.origin, allowList: context.settings.tokenRealmAllowList };
+  if (!mayContactRealm(realm, realmPolicy)) {
+    throw new RegistryError('invalid_response', `${context.registry} named the token realm ${JSON.stringify(displayUrl(realm))}, which is not an http(s) URL or is on a loopback, private or link-local address the registry is not on; it was not contacted (add its host to tokenRealmAllowList if it is trusted)`, {
+      registry: context.registry,
+    });
+  }
   const allowed =
     credential !== undefined &&
-    mayReceiveCredentials(realm, {
-      registry: context.registry,
-      origin: context.origin.origin,
-      allowList: context.settings.tokenRealmAllowList,
-      insecure: context.settings.insecure,
-    });
+    mayReceiveCredentials(realm, { ...realmPolicy, insecure: context.settings.insecure });
   const used = allowed ? credential : undefined;
-  const cacheKey = tokenCacheKey(challenge.realm, challenge.service, scopes, credentialId(used));
+  // Keyed by the registry's origin too: a token is only ever sent back to the registry it was fetched for.
+  const cacheKey = tokenCacheKey(challenge.realm, challenge.service, scopes, credentialId(used), context.origin.origin);
   const token = await runtime.tokens.get(cacheKey, async () => {
     if (credential !== undefined && !allowed) {
       runtime.emit({
@@ -146,6 +151,7 @@ async function fetchToken(
       repository: undefined,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new TextEncoder().encode(form.toString()),
+      secretBody: true,
       retry: true,
       signal,
     };
@@ -225,8 +231,22 @@ export async function authorizedSend(context: RegistryContext, runtime: AuthRunt
   if (request.url.origin !== context.origin.origin) return send(context, runtime, request);
   const first = await authorizationFor(context, runtime, request.scopes, request.signal);
   const response = await send(context, runtime, { ...request, authorization: first?.header });
-  if (response.status !== 401) return response;
-  const challenges = parseWwwAuthenticate(response.headers['www-authenticate']);
+  // A 401 from another origin (blob storage after a redirect) is that host's business, not the registry's
+  // challenge: answering it would send a token fetched for the registry elsewhere.
+  if (response.status !== 401 || response.url.origin !== context.origin.origin) return response;
+  let challenges: AuthChallenge[];
+  try {
+    challenges = parseWwwAuthenticate(response.headers['www-authenticate']);
+  } catch (error) {
+    await discard(response.body);
+    const reason = error instanceof Error ? error.message.replace(/^@scanner\/registry: /, '') : String(error);
+    throw new RegistryError('invalid_response', `${request.method} ${displayUrl(request.url)}: ${context.registry} answered 401 with a ${reason}; it cannot be authenticated against until it sends a valid challenge`, {
+      status: 401,
+      registry: context.registry,
+      repository: request.repository,
+      cause: error,
+    });
+  }
   await discard(response.body);
   if (first?.cacheKey !== undefined && first.token !== undefined) runtime.tokens.invalidate(first.cacheKey, first.token);
   const picked = pickChallenge(challenges);

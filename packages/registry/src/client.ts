@@ -171,7 +171,10 @@ export function createClientCore(options: RegistryClientOptions = {}): ClientCor
     emit: createEmitter(options.onEvent),
     secrets: new Set(),
   };
-  const runtime: AuthRuntime = { ...base, tokens: createTokenCache({ now, marginMs: options.tokenMarginMs ?? 10_000 }) };
+  const onDrop = (token: string): void => {
+    base.secrets.delete(token);
+  };
+  const runtime: AuthRuntime = { ...base, tokens: createTokenCache({ now, marginMs: options.tokenMarginMs ?? 10_000, onDrop }) };
   const limits: ClientLimits = {
     maxManifestBytes: options.maxManifestBytes ?? DEFAULT_LIMITS.maxManifestBytes,
     maxConfigBytes: options.maxConfigBytes ?? DEFAULT_LIMITS.maxConfigBytes,

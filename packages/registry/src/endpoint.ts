@@ -69,10 +69,10 @@ function originFromApiUrl(apiUrl: string, insecure: boolean): string {
   try {
     url = new URL(apiUrl);
   } catch {
-    throw new RegistryError('config', `api_url "${apiUrl}" is not a URL; write it as https://host[:port]`);
+    throw new RegistryError('config', `api_url "${withoutUserInfo(apiUrl)}" is not a URL; write it as https://host[:port]`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new RegistryError('config', `api_url "${apiUrl}" must use https:// (or http:// with insecure: true)`);
+    throw new RegistryError('config', `api_url "${withoutUserInfo(apiUrl)}" must use https:// (or http:// with insecure: true)`);
   }
   if (url.username !== '' || url.password !== '') {
     // Quoting the URL here would print the password it carries.
@@ -93,6 +93,16 @@ function originFromApiUrl(apiUrl: string, insecure: boolean): string {
   return url.origin;
 }
 
+/**
+ * `text` (a URL, or a `host[/path]` as written in a config) with any user info replaced by `***`, so that a
+ * pasted `https://user:password@host` can be quoted in an error message.
+ *
+ * @example withoutUserInfo('https://robot:s3cret@ghcr.io/org') // 'https://***@ghcr.io/org'
+ */
+export function withoutUserInfo(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/?#]*@/i, (_match, scheme: string | undefined) => `${scheme ?? ''}***@`);
+}
+
 /** Lower-cased `host[:port]`; a bare IPv6 address (`::1`) is kept without brackets. */
 function parseHost(registryHost: string): string {
   const host = registryHost.trim().toLowerCase();
@@ -106,7 +116,7 @@ function parseHost(registryHost: string): string {
   // The URL parser accepts far more than a host (paths, user info, percent escapes); insist on a round trip.
   const sameHost = url !== undefined && (url.host === host || `${url.host}:443` === host);
   if (host === '' || !sameHost || url?.pathname !== '/' || /[/@?#\\]/.test(host)) {
-    throw new RegistryError('config', `registry host "${registryHost}" is not a host[:port], e.g. "ghcr.io" or "localhost:5000"`);
+    throw new RegistryError('config', `registry host "${withoutUserInfo(registryHost)}" is not a host[:port], e.g. "ghcr.io" or "localhost:5000"`);
   }
   return host;
 }

@@ -21,7 +21,7 @@ export { parseWwwAuthenticate } from './www-authenticate.ts';
 export type { AuthChallenge } from './www-authenticate.ts';
 export { nextLink, parseLinkHeader } from './link-header.ts';
 export type { LinkValue } from './link-header.ts';
-export { mayReceiveCredentials, registrableDomain } from './realm-policy.ts';
+export { mayContactRealm, mayReceiveCredentials, registrableDomain } from './realm-policy.ts';
 
 export { createScanner } from './scanner.ts';
 export type { CacheStrategy, ScanCandidate, ScanOptions, Scanner, ScannerOptions, SelectResult } from './scanner.ts';

@@ -91,10 +91,13 @@ export async function* pageTags(session: Session, repository: string, options: T
       throw await errorFromResponse(context, runtime, request, response, `listing tags of ${repository}`);
     }
     let first = true;
+    // The Link that goes with the body we parse: a retry's, not the broken first response's.
+    let answered = response;
     const bytes = await retryBrokenBody(context, runtime, request, async () => {
       // The first try reuses the response in hand; a retry asks again.
       const answer = first ? response : await authorizedSend(context, runtime, request);
       first = false;
+      answered = answer;
       if (answer.status < 200 || answer.status >= 300) throw await errorFromResponse(context, runtime, request, answer, `listing tags of ${repository}`);
       return readBody(context, runtime, request, answer, limits.maxTagPageBytes, `the tag list page ${page} of ${repository}`);
     });
@@ -112,7 +115,7 @@ export async function* pageTags(session: Session, repository: string, options: T
     const fresh = tags.filter((tag) => !seen.has(tag));
     for (const tag of fresh) seen.add(tag);
     yield { tags: fresh, page, url: displayUrl(url) };
-    const link = nextLink(response.headers['link']);
+    const link = nextLink(answered.headers['link']);
     if (link === undefined) return;
     if (fresh.length === 0) {
       warn('pagination_stalled', `page ${page} of ${repository}'s tags added no tag but linked to another page; stopped there`);

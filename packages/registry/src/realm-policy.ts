@@ -39,12 +39,70 @@ export function mayReceiveCredentials(
   const realmHost = bareHostname(realm.host);
   const realmLoopback = isLoopbackHost(realm.host);
   if (realm.protocol !== 'https:' && !realmLoopback && options.insecure !== true) return false;
-  for (const entry of options.allowList ?? []) {
-    const allowed = entry.toLowerCase();
-    if (allowed.startsWith('*.') ? realmHost.endsWith(allowed.slice(1)) : bareHostname(allowed) === realmHost) return true;
-  }
+  if (allowListed(realmHost, options.allowList)) return true;
   if (realmLoopback && isLoopbackHost(options.registry)) return true;
   const domain = registrableDomain(realmHost);
   const originHost = options.origin === undefined ? undefined : new URL(options.origin).host;
   return registrableDomain(options.registry) === domain || (originHost !== undefined && registrableDomain(originHost) === domain);
+}
+
+type AddressClass = 'loopback' | 'private' | 'link-local' | 'public';
+
+function ipv4Octets(hostname: string): number[] | undefined {
+  if (!/^\d+(\.\d+){3}$/.test(hostname)) return undefined;
+  const octets = hostname.split('.').map(Number);
+  return octets.every((octet) => octet <= 255) ? octets : undefined;
+}
+
+/** Where an address literal points; names (other than `localhost`) count as public, DNS is not consulted. */
+function addressClass(host: string): AddressClass {
+  const hostname = bareHostname(host).replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  // `*.localhost` resolves to loopback on most systems (RFC 6761).
+  if (isLoopbackHost(host) || hostname === 'localhost' || hostname.endsWith('.localhost')) return 'loopback';
+  // The URL parser writes an IPv4-mapped IPv6 address in hex (`[::ffff:7f00:1]` for 127.0.0.1).
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(hostname);
+  const v4 =
+    mapped === null
+      ? ipv4Octets(hostname.replace(/^::ffff:/, ''))
+      : [mapped[1], mapped[2]].flatMap((word) => {
+          const value = Number.parseInt(word ?? '0', 16);
+          return [value >> 8, value & 0xff];
+        });
+  if (v4?.[0] === 127) return 'loopback';
+  if (v4 !== undefined) {
+    const [a = 0, b = 0] = v4;
+    if (a === 169 && b === 254) return 'link-local';
+    if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || a === 0) return 'private';
+    return 'public';
+  }
+  if (!hostname.includes(':')) return 'public';
+  if (/^fe[89ab]/.test(hostname)) return 'link-local';
+  if (/^f[cd]/.test(hostname) || hostname === '::') return 'private';
+  return 'public';
+}
+
+function allowListed(realmHost: string, allowList: readonly string[] | undefined): boolean {
+  return (allowList ?? []).some((entry) => {
+    const allowed = entry.toLowerCase();
+    return allowed.startsWith('*.') ? realmHost.endsWith(allowed.slice(1)) : bareHostname(allowed) === realmHost;
+  });
+}
+
+/**
+ * Whether a token realm may be contacted at all, with or without credentials: it must be http(s), and an
+ * address literal that is loopback or private only when the registry (name or origin) is itself loopback or
+ * private, since a public registry naming one is pointing us at the caller's own network. A link-local realm
+ * (the cloud metadata service, `169.254.169.254`) is never a token server unless allow-listed.
+ */
+export function mayContactRealm(
+  realm: URL,
+  options: { registry: string; origin?: string | undefined; allowList?: readonly string[] | undefined },
+): boolean {
+  if (realm.protocol !== 'https:' && realm.protocol !== 'http:') return false;
+  if (allowListed(bareHostname(realm.host), options.allowList)) return true;
+  const realmClass = addressClass(realm.host);
+  if (realmClass === 'public') return true;
+  if (realmClass === 'link-local') return false;
+  const registryClasses = [addressClass(options.registry), ...(options.origin === undefined ? [] : [addressClass(new URL(options.origin).host)])];
+  return registryClasses.some((value) => value === 'loopback' || value === 'private');
 }

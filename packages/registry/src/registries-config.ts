@@ -8,7 +8,7 @@ import type { CredentialSourceOptions, CredentialSpec } from './credentials.ts';
 import { createDockerConfigCredentials } from './docker-config.ts';
 import type { DockerConfigCredentials } from './docker-config.ts';
 import { parseDurationMs } from './duration.ts';
-import { isDockerHub, normalizeRegistryHost, resolveEndpoint } from './endpoint.ts';
+import { isDockerHub, normalizeRegistryHost, resolveEndpoint, withoutUserInfo } from './endpoint.ts';
 import { RegistryError, isRegistryError } from './errors.ts';
 import type { CredentialProvider, RegistrySettings } from './settings.ts';
 
@@ -354,13 +354,13 @@ function stripTagAndDigest(reference: string): string {
 function normalizePrefix(raw: string): { prefix: string; host: string } {
   const value = raw.trim().replace(/\/+$/, '');
   if (value.includes('://')) {
-    throw new RegistryError('config', `"${raw}" has a scheme; a prefix is host[/path] like "ghcr.io/org" (put the scheme in api_url)`);
+    throw new RegistryError('config', `"${withoutUserInfo(raw)}" has a scheme; a prefix is host[/path] like "ghcr.io/org" (put the scheme in api_url)`);
   }
   const slash = value.indexOf('/');
   const host = normalizeRegistryHost(slash === -1 ? value : value.slice(0, slash));
   const path = slash === -1 ? '' : value.slice(slash);
   if (path !== '' && !/^(\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+$/.test(path)) {
-    throw new RegistryError('config', `"${raw}" has a repository path that is not lower-case path components`);
+    throw new RegistryError('config', `"${withoutUserInfo(raw)}" has a repository path that is not lower-case path components`);
   }
   return { prefix: `${host}${path}`, host };
 }

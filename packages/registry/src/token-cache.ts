@@ -20,6 +20,12 @@ export interface TokenCacheOptions {
   readonly now: () => number;
   /** Tokens are dropped this long before they expire (at most half their lifetime). @default 10000 */
   readonly marginMs: number;
+  /**
+   * Called with a token no entry holds any more (replaced after expiry, or invalidated), so the client can
+   * stop redacting it: a long-running scanner would otherwise keep every token it ever fetched.
+   * @default none
+   */
+  readonly onDrop?: (token: string) => void;
 }
 
 /**
@@ -42,13 +48,18 @@ export function credentialId(credential: Credential | undefined): string {
   return createHash('sha256').update(material).digest('hex').slice(0, 32);
 }
 
-export function tokenCacheKey(realm: string, service: string | undefined, scopes: readonly string[], credential: string): string {
-  return JSON.stringify([realm, service ?? '', [...scopes].sort(), credential]);
+/** `audience` is the registry origin the token will be sent to, so two registries sharing a realm never share a token. */
+export function tokenCacheKey(realm: string, service: string | undefined, scopes: readonly string[], credential: string, audience = ''): string {
+  return JSON.stringify([realm, service ?? '', [...scopes].sort(), credential, audience]);
 }
 
 export function createTokenCache(options: TokenCacheOptions): TokenCache {
   const entries = new Map<string, CachedToken>();
   const inflight = new Map<string, Promise<CachedToken>>();
+  const drop = (token: string): void => {
+    for (const entry of entries.values()) if (entry.token === token) return;
+    options.onDrop?.(token);
+  };
   const expiry = (grant: TokenGrant): number => {
     const now = options.now();
     const lifetimeMs = (grant.expiresInSeconds ?? 60) * 1000;
@@ -67,7 +78,9 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
       if (pending === undefined) {
         pending = fetch().then((grant) => {
           const entry = { token: grant.token, expiresAtMs: expiry(grant) };
+          const previous = entries.get(key);
           entries.set(key, entry);
+          if (previous !== undefined && previous.token !== entry.token) drop(previous.token);
           return entry;
         });
         inflight.set(key, pending);
@@ -79,7 +92,9 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
       return (await pending).token;
     },
     invalidate(key, token) {
-      if (entries.get(key)?.token === token) entries.delete(key);
+      if (entries.get(key)?.token !== token) return;
+      entries.delete(key);
+      drop(token);
     },
   };
 }

@@ -62,6 +62,11 @@ export interface SendRequest {
   /** Whether 429/5xx/connection errors may be retried. Only for idempotent requests with a replayable body. */
   readonly retry: boolean;
   readonly authorization?: string | undefined;
+  /**
+   * The body carries a secret (the identity-token form POST): a redirect to another origin is refused
+   * instead of replaying the body there, the way `authorization` is dropped.
+   */
+  readonly secretBody?: boolean;
   readonly signal?: AbortSignal | undefined;
   /** @default true */
   readonly followRedirects?: boolean;
@@ -215,6 +220,13 @@ async function followRedirects(
     const downgrade = url.protocol === 'https:' && next.protocol === 'http:' && !isLoopbackHost(next.host) && context.settings.insecure !== true;
     if ((next.protocol !== 'https:' && next.protocol !== 'http:') || downgrade) {
       throw new RegistryError('invalid_response', `refusing a redirect from ${displayUrl(url)} to ${displayUrl(next)}; set insecure: true to allow plain HTTP`, {
+        status: response.status,
+        registry: context.registry,
+        repository: request.repository,
+      });
+    }
+    if (next.origin !== url.origin && request.secretBody === true && body !== undefined && !(response.status === 303 && method !== 'HEAD')) {
+      throw new RegistryError('cross_origin', `refusing a redirect from ${displayUrl(url)} to another origin (${next.origin}): the request body holds credentials; point the configuration at ${next.origin} directly if it is trusted`, {
         status: response.status,
         registry: context.registry,
         repository: request.repository,

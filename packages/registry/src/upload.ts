@@ -6,6 +6,7 @@ import { authorizedSend, repositoryScope } from './auth.ts';
 import { blobExists, checkedDigest } from './blobs.ts';
 import { RegistryError } from './errors.ts';
 import { checkDigest, manifestReference } from './manifests.ts';
+import { isLoopbackHost } from './endpoint.ts';
 import { errorFromResponse } from './response-error.ts';
 import { v2Url } from './session.ts';
 import type { Session } from './session.ts';
@@ -54,7 +55,27 @@ function locationOf(session: Session, response: SendResponse, repository: string
       repository,
     });
   }
-  return new URL(location, response.url);
+  let url: URL;
+  try {
+    url = new URL(location, response.url);
+  } catch (error) {
+    throw new RegistryError('invalid_response', `${what} for ${repository}: ${session.context.registry} sent a Location that is not a URL; the registry is misbehaving`, {
+      status: response.status,
+      registry: session.context.registry,
+      repository,
+      cause: error,
+    });
+  }
+  const downgrade = response.url.protocol === 'https:' && url.protocol === 'http:' && !isLoopbackHost(url.host) && session.context.settings.insecure !== true;
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || downgrade) {
+    // The scheme alone is quoted: the rest of a Location may carry upload state or user info.
+    throw new RegistryError('invalid_response', `${what} for ${repository}: ${session.context.registry} sent a ${url.protocol} upload Location; only https (or http with insecure: true) is followed, so nothing was sent there`, {
+      status: response.status,
+      registry: session.context.registry,
+      repository,
+    });
+  }
+  return url;
 }
 
 async function* chunksOf(source: Exclude<UploadSource, Uint8Array>): AsyncGenerator<Uint8Array> {
