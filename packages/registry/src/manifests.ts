@@ -82,6 +82,21 @@ export function selectPlatform(manifests: readonly Descriptor[], platform: Platf
   return manifests.find((entry) => entry.platform !== undefined && platformMatches(platform, descriptorPlatform(entry.platform)));
 }
 
+// GET and HEAD of a manifest send the same Accept list, so that both see the same manifest and digest.
+function manifestRequest(session: Session, reference: ImageReference, method: 'GET' | 'HEAD', signal: AbortSignal | undefined) {
+  const repository = reference.repository;
+  return {
+    method,
+    url: v2Url(session, repository, `manifests/${manifestReference(reference)}`),
+    kind: 'manifest' as const,
+    repository,
+    headers: { accept: MANIFEST_ACCEPT },
+    retry: true,
+    signal,
+    scopes: [repositoryScope(repository, 'pull')],
+  };
+}
+
 /**
  * GETs a manifest or index with the full Accept list, buffering at most `maxManifestBytes`; checks the
  * digest of the bytes against the digest asked for and `Docker-Content-Digest`.
@@ -89,17 +104,8 @@ export function selectPlatform(manifests: readonly Descriptor[], platform: Platf
 export async function getManifest(session: Session, reference: ImageReference, options: GetManifestOptions = {}): Promise<ManifestResult> {
   const { context, runtime, limits } = session;
   const repository = reference.repository;
-  const url = v2Url(session, repository, `manifests/${manifestReference(reference)}`);
-  const request = {
-    method: 'GET' as const,
-    url,
-    kind: 'manifest' as const,
-    repository,
-    headers: { accept: MANIFEST_ACCEPT },
-    retry: true,
-    signal: options.signal,
-    scopes: [repositoryScope(repository, 'pull')],
-  };
+  const request = manifestRequest(session, reference, 'GET', options.signal);
+  const url = request.url;
   const { response, bytes } = await retryBrokenBody(context, runtime, request, async () => {
     const answer = await authorizedSend(context, runtime, request);
     if (answer.status !== 200) throw await errorFromResponse(context, runtime, request, answer, `fetching the manifest ${describe(reference)}`);
@@ -139,17 +145,7 @@ export async function resolveDigest(session: Session, reference: ImageReference,
   if (options.platform !== undefined) return (await getManifest(session, reference, options)).digest;
   if (reference.digest !== undefined) return reference.digest;
   const { context, runtime } = session;
-  const repository = reference.repository;
-  const request = {
-    method: 'HEAD' as const,
-    url: v2Url(session, repository, `manifests/${manifestReference(reference)}`),
-    kind: 'manifest' as const,
-    repository,
-    headers: { accept: MANIFEST_ACCEPT },
-    retry: true,
-    signal: options.signal,
-    scopes: [repositoryScope(repository, 'pull')],
-  };
+  const request = manifestRequest(session, reference, 'HEAD', options.signal);
   const response = await authorizedSend(context, runtime, request);
   await discard(response.body);
   if (response.status === 200) {
