@@ -11,7 +11,7 @@ import { CREATED_ANNOTATION } from './metadata.ts';
 import type { ImageMetadata } from './metadata.ts';
 import { createSemaphore } from './rate-limit.ts';
 import { createScanCache } from './scan-cache.ts';
-import type { ImageRecord, ScanCache } from './scan-cache.ts';
+import type { ImageRecord, ScanCache, TagRecord } from './scan-cache.ts';
 
 /**
  * How a scan caches what it learns.
@@ -196,14 +196,17 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
     );
   }
 
-  /** The tag's digest, or undefined when the registry lists the tag but has no manifest for it. */
-  function digestOf(scan: Scan, tag: string): Promise<string | undefined> {
+  /**
+   * What is known of a tag: its digest, and with the `tag` strategy whatever the cache kept with it; undefined
+   * when the registry lists the tag but has no manifest for it.
+   */
+  function tagRecord(scan: Scan, tag: string): Promise<TagRecord | undefined> {
     return share(
       `head ${scan.strategy} ${scan.key}:${tag}`,
       async () => {
         if (scan.strategy === 'tag') {
           const cached = await cache.tag(scan.key, tag);
-          if (cached !== undefined) return cached.digest;
+          if (cached !== undefined) return cached;
         }
         let digest: string;
         try {
@@ -213,7 +216,7 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
           throw error;
         }
         if (scan.strategy === 'tag') await cache.setTag(scan.key, tag, { digest }, tagTtlMs);
-        return digest;
+        return { digest };
       },
       scan.signal,
     );
@@ -245,12 +248,11 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
     return record;
   }
 
-  async function imageOf(scan: Scan, tag: string, digest: string): Promise<ImageRecord> {
-    if (scan.strategy === 'digest') return imageByDigest(scan, digest);
-    const cached = await cache.tag(scan.key, tag);
-    if (cached?.digest === digest && cached.image !== undefined && (cached.image.dated || !scan.needsDates)) return cached.image;
-    const record = await imageByDigest(scan, digest);
-    await cache.setTag(scan.key, tag, { digest, image: record }, tagTtlMs);
+  async function imageOf(scan: Scan, tag: string, known: TagRecord): Promise<ImageRecord> {
+    if (scan.strategy === 'digest') return imageByDigest(scan, known.digest);
+    if (known.image !== undefined && (known.image.dated || !scan.needsDates)) return known.image;
+    const record = await imageByDigest(scan, known.digest);
+    await cache.setTag(scan.key, tag, { digest: known.digest, image: record }, tagTtlMs);
     return record;
   }
 
@@ -273,10 +275,10 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
   }
 
   async function describe(scan: Scan, tag: string, requested: readonly Platform[] | undefined, withImage: boolean): Promise<ScanCandidate | undefined> {
-    const digest = await digestOf(scan, tag);
-    if (digest === undefined) return undefined;
-    const record = withImage ? await imageOf(scan, tag, digest) : undefined;
-    return candidate(tag, digest, record, requested);
+    const known = await tagRecord(scan, tag);
+    if (known === undefined) return undefined;
+    const record = withImage ? await imageOf(scan, tag, known) : undefined;
+    return candidate(tag, known.digest, record, requested);
   }
 
   function result(scan: Scan, candidates: readonly ScanCandidate[]): SelectResult {
