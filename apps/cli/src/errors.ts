@@ -1,4 +1,5 @@
 import { isImageError } from '@scanner/image';
+import type { ImageErrorCode } from '@scanner/image';
 import { isRegistryError } from '@scanner/registry';
 import { isPolicyError } from '@scanner/version';
 
@@ -49,7 +50,7 @@ export interface ErrorReport {
 }
 
 // Image codes about input the user typed; the others come from registry content (a runtime failure).
-const IMAGE_INPUT_CODES: ReadonlySet<string> = new Set([
+const IMAGE_INPUT_CODES: ReadonlySet<string> = new Set<ImageErrorCode>([
   'empty_name',
   'invalid_format',
   'uppercase',

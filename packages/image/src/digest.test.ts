@@ -1,21 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { computeDigest, createDigester, isDigest, isImageError, parseDigest, verifyDigest } from './index.ts';
-import type { DigestAlgorithm, ImageErrorCode } from './index.ts';
+import { computeDigest, createDigester, isDigest, parseDigest, verifyDigest } from './index.ts';
+import type { DigestAlgorithm } from './index.ts';
+import { codeOf } from './error-code.fixture.ts';
 
 const EMPTY_SHA256 = 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const EMPTY_SHA512 =
   'sha512:cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e';
-
-function codeOf(fn: () => unknown): ImageErrorCode | 'no error' {
-  try {
-    fn();
-  } catch (error) {
-    if (isImageError(error)) return error.code;
-    throw error;
-  }
-  return 'no error';
-}
 
 describe('parseDigest', () => {
   test('splits algorithm and hex', () => {

@@ -14,20 +14,11 @@ import {
   withoutTagOrDigest,
 } from './index.ts';
 import type { ImageErrorCode, ImageReference } from './index.ts';
+import { codeOf } from './error-code.fixture.ts';
 
 const F64 = 'f'.repeat(64);
 const F128 = 'f'.repeat(128);
 const SHA = `sha256:${F64}`;
-
-function codeOf(fn: () => unknown): ImageErrorCode | 'no error' {
-  try {
-    fn();
-  } catch (error) {
-    if (isImageError(error)) return error.code;
-    throw error;
-  }
-  return 'no error';
-}
 
 function fields(ref: ImageReference): Record<string, string | undefined> {
   return { registry: ref.registry, repository: ref.repository, tag: ref.tag, digest: ref.digest };
