@@ -73,3 +73,5 @@ export {
   withoutTagOrDigest,
 } from './reference.ts';
 export type { ImageReference, ImageReferenceParts } from './reference.ts';
+export { ScannerError, isScannerError } from './scanner-error.ts';
+export type { ErrorFields, HintAudience, ScannerErrorOptions } from './scanner-error.ts';
