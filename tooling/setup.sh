@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine that has only Node 20+ and npm: pnpm 10, the workspace (which pins Node 24 for
 # every `pnpm run` script), and the real services the integration tests start themselves
-# (CNCF distribution registry, Redis, skopeo, htpasswd, openssl).
+# (CNCF distribution registry, Redis, skopeo, htpasswd, openssl, and chromium for the worker's status page).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +11,8 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
 command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# The worker's status page is tested in a real browser (playwright-core drives Debian's chromium; no download).
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing ${need[*]} with apt-get"
