@@ -18,3 +18,13 @@ export type {
   TagRule,
   TargetTagTemplate,
 } from './types.ts';
+
+export { syncPlan, isRepositoryMissing } from './sync.ts';
+export type { SyncOptions } from './sync.ts';
+export { createBlobLedger } from './ledger.ts';
+export type { BlobLedger, BlobOutcome } from './ledger.ts';
+export { createSourceReader, parseSourceMirror } from './source.ts';
+export type { SourceMirror, SourceMirrorLookup, SourceReader, SourceReaderOptions } from './source.ts';
+export { COSIGN_SUFFIXES, cosignTags, referrersTag } from './referrers.ts';
+export { PROVENANCE_ANNOTATIONS, PROVENANCE_ARTIFACT_TYPE, formatProvenance, provenanceManifest, readProvenance } from './provenance.ts';
+export type { Provenance } from './provenance.ts';

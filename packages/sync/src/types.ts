@@ -168,6 +168,12 @@ export interface SyncStats {
   readonly referrersCopied: number;
   /** Provenance artifacts written. */
   readonly provenanceWritten: number;
+  /** Blobs a manifest shares with another this run had already put in the same repository (no request). */
+  readonly blobsKnown?: number;
+  /** Manifest GETs sent to each source registry itself (Docker Hub counts these as pulls), by registry host. */
+  readonly pulls?: Readonly<Record<string, number>>;
+  /** Manifest GETs answered by source mirrors instead, by mirror host. */
+  readonly mirrorPulls?: Readonly<Record<string, number>>;
 }
 
 /** The outcome of a sync. */

@@ -1,0 +1,180 @@
+// Reads the source side of a sync: manifests and blobs by digest, through the source registry's mirrors first
+// (in order) and the registry itself last. Content is only ever asked for by digest, and the client verifies
+// every byte against that digest, so a mirror can serve a copy but never substitute an image: the digest comes
+// from the plan or from a HEAD on the registry itself.
+import { createImageReference, withDigest, withoutTagOrDigest } from '@scanner/image';
+import type { Descriptor, ImageReference } from '@scanner/image';
+import { isRegistryError } from '@scanner/registry';
+import type { ManifestResult, RegistryClient } from '@scanner/registry';
+
+/** One place a source registry's content may also be read from: a registry host and a path prefix. */
+export interface SourceMirror {
+  /** Registry host of the mirror, e.g. `mirror.gcr.io` or `127.0.0.1:5000`. */
+  readonly registry: string;
+  /** Path put before the source repository at the mirror (`dockerhub` → `<mirror>/dockerhub/library/nginx`). */
+  readonly prefix: string | undefined;
+}
+
+/** Where the mirrors of a source registry come from. */
+export type SourceMirrorLookup = (registry: string) => readonly SourceMirror[] | Promise<readonly SourceMirror[]>;
+
+/** Options of {@link createSourceReader}. */
+export interface SourceReaderOptions {
+  readonly client: RegistryClient;
+  /** Aborts every read (manifest reads are shared by the items of a run, so they follow the run's signal). */
+  readonly signal?: AbortSignal | undefined;
+  /** The mirrors of a registry. @default the `mirrors` of the registry's settings in the registries config */
+  readonly mirrors?: SourceMirrorLookup | undefined;
+  /** Bytes of manifests kept for reuse within the run (a tag mirrored to two targets is read once). @default 33554432 (32 MiB) */
+  readonly manifestCacheBytes?: number | undefined;
+}
+
+/** The source side of a run. */
+export interface SourceReader {
+  /** The digest a tag points at, by HEAD on the registry itself (mirrors are never asked: they may be stale). */
+  resolve(reference: ImageReference, signal?: AbortSignal): Promise<string>;
+  /** A manifest or index by digest, verified; from the first mirror that has it, else the registry. */
+  manifest(repository: ImageReference, digest: string): Promise<ManifestResult>;
+  /** A blob stream by digest, verified while it flows; `mirrors: false` reads the registry only (after a bad mirror copy). */
+  openBlob(repository: ImageReference, descriptor: Pick<Descriptor, 'digest' | 'size'>, options: { readonly mirrors: boolean; readonly signal?: AbortSignal | undefined }): Promise<ReadableStream<Uint8Array>>;
+  /** The repository's tags, listed once per run. */
+  tags(repository: ImageReference): Promise<readonly string[]>;
+  /** Manifest GETs sent to each source registry itself (Docker Hub counts these as pulls). */
+  pulls(): Record<string, number>;
+  /** Manifest GETs answered by each mirror. */
+  mirrorPulls(): Record<string, number>;
+}
+
+/** Parses a mirror location (`host[:port][/path]`) as written in the registries config. */
+export function parseSourceMirror(location: string): SourceMirror {
+  const trimmed = location.replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '');
+  const slash = trimmed.indexOf('/');
+  return slash < 0 ? { registry: trimmed, prefix: undefined } : { registry: trimmed.slice(0, slash), prefix: trimmed.slice(slash + 1) };
+}
+
+// The registries config's `mirrors` (added to RegistrySettings by @scanner/registry): strings or objects.
+function mirrorsFromSettings(value: unknown): SourceMirror[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((entry: unknown): SourceMirror[] => {
+    if (typeof entry === 'string') return [parseSourceMirror(entry)];
+    if (typeof entry === 'object' && entry !== null) {
+      const { registry, prefix, location } = entry as { registry?: unknown; prefix?: unknown; location?: unknown };
+      if (typeof location === 'string') return [parseSourceMirror(location)];
+      if (typeof registry === 'string') return [{ registry, prefix: typeof prefix === 'string' && prefix !== '' ? prefix : undefined }];
+    }
+    return [];
+  });
+}
+
+function mirrorReference(mirror: SourceMirror, repository: ImageReference): ImageReference {
+  return createImageReference({ registry: mirror.registry, repository: mirror.prefix === undefined ? repository.repository : `${mirror.prefix}/${repository.repository}` });
+}
+
+// A mirror that does not have the content, refuses us, or is down is skipped; an abort is not.
+function fallsThrough(error: unknown, signal: AbortSignal | undefined): boolean {
+  if (signal?.aborted === true) return false;
+  return !(isRegistryError(error) && error.code === 'aborted');
+}
+
+function count(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
+/** Creates the source reader of one run. */
+export function createSourceReader(options: SourceReaderOptions): SourceReader {
+  const { client, signal } = options;
+  const cacheLimit = options.manifestCacheBytes ?? 32 * 1024 * 1024;
+  const manifests = new Map<string, { promise: Promise<ManifestResult>; bytes: number }>();
+  let cachedBytes = 0;
+  const tagLists = new Map<string, Promise<readonly string[]>>();
+  const mirrorLists = new Map<string, Promise<readonly SourceMirror[]>>();
+  const upstreamGets = new Map<string, number>();
+  const mirrorGets = new Map<string, number>();
+  const withSignal = signal === undefined ? {} : { signal };
+
+  const mirrorsOf = (registry: string): Promise<readonly SourceMirror[]> => {
+    let found = mirrorLists.get(registry);
+    if (found === undefined) {
+      const lookup = options.mirrors;
+      found = lookup === undefined ? client.settingsFor(registry).then((settings) => mirrorsFromSettings((settings as { mirrors?: unknown }).mirrors)) : Promise.resolve(lookup(registry));
+      mirrorLists.set(registry, found);
+    }
+    return found;
+  };
+
+  const fetchManifest = async (repository: ImageReference, digest: string): Promise<ManifestResult> => {
+    for (const mirror of await mirrorsOf(repository.registry)) {
+      try {
+        const result = await client.getManifest(withDigest(mirrorReference(mirror, repository), digest), withSignal);
+        count(mirrorGets, mirror.registry);
+        return result;
+      } catch (error) {
+        if (!fallsThrough(error, signal)) throw error;
+      }
+    }
+    count(upstreamGets, repository.registry);
+    return client.getManifest(withDigest(withoutTagOrDigest(repository), digest), withSignal);
+  };
+
+  const remember = (key: string, promise: Promise<ManifestResult>): void => {
+    const entry = { promise, bytes: 0 };
+    manifests.set(key, entry);
+    promise.then(
+      (result) => {
+        if (manifests.get(key) !== entry) return;
+        entry.bytes = result.bytes.byteLength;
+        cachedBytes += entry.bytes;
+        // Oldest first: Map keeps insertion order.
+        for (const [oldKey, old] of manifests) {
+          if (cachedBytes <= cacheLimit) break;
+          manifests.delete(oldKey);
+          cachedBytes -= old.bytes;
+        }
+      },
+      () => {
+        if (manifests.get(key) === entry) manifests.delete(key);
+      },
+    );
+  };
+
+  return {
+    resolve(reference, callSignal) {
+      const effective = callSignal ?? signal;
+      return client.resolveDigest(reference, effective === undefined ? {} : { signal: effective });
+    },
+    manifest(repository, digest) {
+      const key = `${repository.registry}/${repository.repository}@${digest}`;
+      const cached = manifests.get(key);
+      if (cached !== undefined) return cached.promise;
+      const promise = fetchManifest(repository, digest);
+      remember(key, promise);
+      return promise;
+    },
+    async openBlob(repository, descriptor, blobOptions) {
+      const callSignal = blobOptions.signal ?? signal;
+      const getOptions = { size: descriptor.size, ...(callSignal === undefined ? {} : { signal: callSignal }) };
+      if (blobOptions.mirrors) {
+        for (const mirror of await mirrorsOf(repository.registry)) {
+          try {
+            return (await client.getBlob(mirrorReference(mirror, repository), descriptor.digest, getOptions)).stream;
+          } catch (error) {
+            if (!fallsThrough(error, callSignal)) throw error;
+          }
+        }
+      }
+      return (await client.getBlob(withoutTagOrDigest(repository), descriptor.digest, getOptions)).stream;
+    },
+    tags(repository) {
+      const key = `${repository.registry}/${repository.repository}`;
+      let found = tagLists.get(key);
+      if (found === undefined) {
+        found = client.listTags(withoutTagOrDigest(repository), withSignal);
+        tagLists.set(key, found);
+        found.catch(() => tagLists.delete(key));
+      }
+      return found;
+    },
+    pulls: () => Object.fromEntries(upstreamGets),
+    mirrorPulls: () => Object.fromEntries(mirrorGets),
+  };
+}
