@@ -28,3 +28,5 @@ export type { SourceMirror, SourceMirrorLookup, SourceReader, SourceReaderOption
 export { COSIGN_SUFFIXES, cosignTags, referrersTag } from './referrers.ts';
 export { PROVENANCE_ANNOTATIONS, PROVENANCE_ARTIFACT_TYPE, formatProvenance, provenanceManifest, readProvenance } from './provenance.ts';
 export type { Provenance } from './provenance.ts';
+export { MUTABLE_TAGS, convertRetagger, convertSkopeoSync, mastermindsConstraintProblem, pinnedTag, retaggerTargetTag } from './convert/index.ts';
+export type { ConvertOptions, ConvertResult, ConvertedImage, ConvertedRule, ConvertedTeamFile } from './convert/index.ts';
