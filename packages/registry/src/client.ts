@@ -1,10 +1,11 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ImageReference, Platform } from '@scanner/image';
+import { notAnImageReason } from './artifact.ts';
 import { blobExists, getBlob, getBlobBytes } from './blobs.ts';
 import type { BlobResult, GetBlobOptions } from './blobs.ts';
 import { resolveEndpoint } from './endpoint.ts';
 import { RegistryError } from './errors.ts';
-import { createEmitter } from './events.ts';
+import { clientEmitters, createEmitter } from './events.ts';
 import type { RegistryEvent } from './events.ts';
 import { createImageReference, parseImageConfig, parseImageReference } from '@scanner/image';
 import type { ImageConfig } from '@scanner/image';
@@ -246,7 +247,7 @@ export async function closeCore(core: ClientCore): Promise<void> {
  */
 export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {
   const core = createClientCore(options);
-  return {
+  const client: RegistryClient = {
     async listTags(repository, callOptions) {
       const { session, reference } = await core.reference(repository);
       return listTags(session, reference.repository, callOptions);
@@ -274,6 +275,14 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       }
       const digest = manifest.manifest.config.digest;
       const bytes = await getBlobBytes(session, reference.repository, digest, core.limits.maxConfigBytes, callOptions.signal === undefined ? {} : { signal: callOptions.signal });
+      const reason = notAnImageReason(manifest.manifest);
+      if (reason !== undefined) {
+        throw new RegistryError('not_an_image', `${String(reference)} is not a container image: ${reason}`, {
+          registry: reference.registry,
+          repository: reference.repository,
+          tag: reference.tag,
+        });
+      }
       try {
         return { digest, config: parseImageConfig(bytes), bytes };
       } catch (error) {
@@ -328,3 +337,5 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
 }
 
 export type { Platform };
+  clientEmitters.set(client, core.runtime.emit);
+  return client;

@@ -2,7 +2,7 @@ import { channel } from 'node:diagnostics_channel';
 import type { RateLimitInfo } from './rate-limit.ts';
 
 /** What a request is for; request counts per kind are a first-class figure for scanners. */
-export type RequestKind = 'tags' | 'manifest' | 'blob' | 'token' | 'upload' | 'mount';
+export type RequestKind = 'tags' | 'manifest' | 'blob' | 'token' | 'upload' | 'mount' | 'referrers';
 
 /** Fields shared by the request and response events. `url` never carries credentials. */
 export interface RequestEventBase {
@@ -60,10 +60,20 @@ export interface WarningEvent {
     | 'page_cap'
     | 'page_size_capped'
     | 'credentials_withheld'
-    | 'blob_resumed';
+    | 'blob_resumed'
+    /** Manifest GETs to the registry wait: `RateLimit-Remaining` fell below its `rateLimitFloor` (once per pause). */
+    | 'ratelimit_pause'
+    /** A source mirror lacked the content, failed or served other bytes; the next mirror or the registry is read. */
+    | 'mirror_fallthrough'
+    /** A scan left one tag out (not an image, unreadable, gone between listing and HEAD); `tag` and `reason` say which and why. */
+    | 'tag_skipped';
   readonly message: string;
   readonly registry: string;
   readonly repository: string | undefined;
+  /** For `tag_skipped`: the tag left out. */
+  readonly tag?: string | undefined;
+  /** For `tag_skipped`: the error code that made the scan leave the tag out, e.g. `not_an_image`. */
+  readonly reason?: string | undefined;
 }
 
 /** Everything `onEvent` receives. */
@@ -100,3 +110,9 @@ export function createEmitter(onEvent: ((event: RegistryEvent) => void) | undefi
     }
   };
 }
+
+/**
+ * The emitter of each client `createRegistryClient` made, so that the scanner reports its warnings on the same
+ * `onEvent` hook and channels as the client it scans with.
+ */
+export const clientEmitters = new WeakMap<object, (event: RegistryEvent) => void>();

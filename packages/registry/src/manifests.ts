@@ -1,7 +1,7 @@
 import type { ImageReference, Platform } from '@scanner/image';
 import { authorizedSend, repositoryScope } from './auth.ts';
 import { readBody, retryBrokenBody } from './body.ts';
-import { RegistryError } from './errors.ts';
+import { RegistryError, contentFailure } from './errors.ts';
 import { MANIFEST_MEDIA_TYPES, computeDigest, formatPlatform, withDigest, parseDigest, parseManifest, platformMatches } from '@scanner/image';
 import type { Descriptor, DescriptorPlatform, ParsedManifest } from '@scanner/image';
 import { errorFromResponse } from './response-error.ts';
@@ -63,11 +63,11 @@ export function parseManifestBytes(session: Session, bytes: Uint8Array, contentT
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     const unsupported = code === 'unsupported_media_type' || code === 'unsupported_schema';
-    throw new RegistryError(unsupported ? 'unsupported_media_type' : 'invalid_response', `the manifest of ${repository} on ${session.context.registry} could not be read: ${error instanceof Error ? error.message : String(error)}`, {
+    throw contentFailure(new RegistryError(unsupported ? 'unsupported_media_type' : 'invalid_response', `the manifest of ${repository} on ${session.context.registry} could not be read: ${error instanceof Error ? error.message : String(error)}`, {
       registry: session.context.registry,
       repository,
       cause: error,
-    });
+    }));
   }
 }
 

@@ -1,8 +1,9 @@
 import type { ImageReference, Platform } from '@scanner/image';
 import { getBlobBytes } from './blobs.ts';
-import { RegistryError } from './errors.ts';
+import { RegistryError, contentFailure } from './errors.ts';
 import { parseImageConfig, platformMatches, withDigest } from '@scanner/image';
 import type { Descriptor, ImageConfig } from '@scanner/image';
+import { configCreated, derivePlatform, isValidPlatform, notAnImageReason, skipIndexEntryReason } from './artifact.ts';
 import { descriptorPlatform, getManifest } from './manifests.ts';
 import type { ManifestResult } from './manifests.ts';
 import type { Session } from './session.ts';
@@ -47,7 +48,11 @@ export interface ImageMetadata {
 }
 
 export interface ImageMetadataOptions {
-  /** Only these platforms of an index (attestation entries `unknown/unknown` are always left out). */
+  /**
+   * Only these platforms of an index. Entries that are not a platform's image are always left out: BuildKit
+   * attestations (`vnd.docker.reference.type`, `unknown/unknown`), artifacts, nested indexes, and entries
+   * without a readable platform.
+   */
   readonly platforms?: readonly Platform[];
   /**
    * For an index, whether to fetch each platform's manifest and config. Without them, the index alone says
@@ -71,12 +76,32 @@ function latest(values: readonly (string | undefined)[]): string | undefined {
   return best;
 }
 
-/** The creation time rule of {@link ImageMetadata.created} for one image. */
+/**
+ * The creation time rule of {@link ImageMetadata.created} for one image. A config without `created` is dated by
+ * the latest step of its history.
+ */
 export function imageCreated(annotations: Readonly<Record<string, string>>, config: ImageConfig): string | undefined {
   const annotated = isoTime(annotations[CREATED_ANNOTATION]);
   if (annotated !== undefined) return annotated;
   const labels = config.config?.Labels ?? {};
-  return latest([isoTime(config.created), ...CREATED_LABELS.map((label) => isoTime(labels[label]))]);
+  return latest([isoTime(configCreated(config)), ...CREATED_LABELS.map((label) => isoTime(labels[label]))]);
+}
+
+function named(reference: ImageReference, digest: string): string {
+  return `${reference.repository}${reference.tag === undefined ? '' : `:${reference.tag}`}@${digest}`;
+}
+
+function notAnImage(session: Session, reference: ImageReference, digest: string, reason: string): RegistryError {
+  return new RegistryError('not_an_image', `${named(reference, digest)} is not a container image: ${reason}`, {
+    registry: session.context.registry,
+    repository: reference.repository,
+    tag: reference.tag,
+    hints: {
+      library: 'pick a tag that holds an image; a scan skips such tags with a tag_skipped warning',
+      cli: 'pick a tag that holds an image; `scanner tags` lists them all, `scanner select` skips tags that are not images',
+      config: 'narrow the tags the policy allows to the image tags (e.g. allowTags) so the artifact tags are not candidates',
+    },
+  });
 }
 
 async function imageMetadata(session: Session, reference: ImageReference, manifest: ManifestResult, entry: Descriptor | undefined, signal: AbortSignal | undefined): Promise<PlatformImageMetadata> {
@@ -86,24 +111,35 @@ async function imageMetadata(session: Session, reference: ImageReference, manife
       repository: reference.repository,
     });
   }
+  // Read a config only when it is an image config: a Helm chart's or a signature's is not one.
+  const reason = notAnImageReason(manifest.manifest);
+  if (reason !== undefined) throw notAnImage(session, reference, manifest.digest, reason);
   const configDigest = manifest.manifest.config.digest;
   const bytes = await getBlobBytes(session, reference.repository, configDigest, session.limits.maxConfigBytes, signal === undefined ? {} : { signal });
   let config: ImageConfig;
   try {
     config = parseImageConfig(bytes);
   } catch (error) {
-    throw new RegistryError('invalid_response', `the image config ${configDigest} of ${reference.repository} could not be read`, {
+    throw contentFailure(new RegistryError('invalid_response', `the image config ${configDigest} of ${named(reference, manifest.digest)} could not be read: ${error instanceof Error ? error.message.replace(/^@scanner\/image: /, '') : String(error)}`, {
       registry: session.context.registry,
       repository: reference.repository,
+      tag: reference.tag,
       cause: error,
-    });
+    }));
   }
   const annotations = { ...entry?.annotations, ...manifest.manifest.annotations };
-  const platform: Platform = entry?.platform !== undefined ? descriptorPlatform(entry.platform) : {
+  const platform: Platform = derivePlatform(entry?.platform !== undefined ? descriptorPlatform(entry.platform) : {
     os: config.os,
     architecture: config.architecture,
     ...(config.variant === undefined ? {} : { variant: config.variant }),
-  };
+  });
+  if (!isValidPlatform(platform)) {
+    throw contentFailure(new RegistryError('invalid_response', `the image config ${configDigest} of ${named(reference, manifest.digest)} names no readable platform (os ${JSON.stringify(config.os)}, architecture ${JSON.stringify(config.architecture)})`, {
+      registry: session.context.registry,
+      repository: reference.repository,
+      tag: reference.tag,
+    }));
+  }
   return {
     digest: manifest.digest,
     mediaType: manifest.mediaType,
@@ -130,10 +166,16 @@ export async function getImageMetadata(session: Session, reference: ImageReferen
     return { digest: top.digest, mediaType: top.mediaType, kind: 'manifest', created: image.created, labels: image.labels, annotations: image.annotations, images: [image] };
   }
   const wanted: { entry: Descriptor; platform: Platform }[] = [];
+  let usable = 0;
   for (const entry of top.index.manifests) {
-    if (entry.platform === undefined || (entry.platform.os === 'unknown' && entry.platform.architecture === 'unknown')) continue;
-    const platform = descriptorPlatform(entry.platform);
+    if (entry.platform === undefined || skipIndexEntryReason(entry) !== undefined) continue;
+    usable += 1;
+    const platform = derivePlatform(descriptorPlatform(entry.platform));
     if (options.platforms === undefined || options.platforms.some((p) => platformMatches(p, platform))) wanted.push({ entry, platform });
+  }
+  if (usable === 0) {
+    const reasons = [...new Set(top.index.manifests.map((entry) => skipIndexEntryReason(entry) ?? ''))].filter((reason) => reason !== '');
+    throw notAnImage(session, reference, top.digest, top.index.manifests.length === 0 ? 'it is an empty index' : `it is an index with no platform image (${reasons.join(', ')})`);
   }
   const images =
     options.children === false

@@ -201,7 +201,7 @@ describe('digest', () => {
 
   test('a tracked tag that does not exist selects nothing', async () => {
     const result = await scanner().select(`${host}/library/app`, { strategy: 'digest', constraint: 'nope' });
-    expect(result).toEqual({ image: `${host}/library/app`, selected: null, candidates: [] });
+    expect(result).toEqual({ image: `${host}/library/app`, selected: null, candidates: [], skipped: [{ tag: 'nope', code: 'MANIFEST_UNKNOWN', reason: expect.stringContaining('library/app:nope') as string }] });
   });
 });
 

@@ -1,4 +1,4 @@
-import { formatPlatform, parseImageReference, parsePlatform, platformMatches, withoutTagOrDigest, withTag } from '@scanner/image';
+import { formatPlatform, isImageError, parseImageReference, parsePlatform, platformMatches, withoutTagOrDigest, withTag } from '@scanner/image';
 import type { ImageReference, Platform } from '@scanner/image';
 import type { Tag } from '@scanner/tag';
 import { filterTags, matchesPlatforms, parsePolicy, rankTags, requiredMetadata, selectTags } from '@scanner/version';
@@ -6,7 +6,10 @@ import type { Policy, PolicyInput } from '@scanner/version';
 import type { Cache } from './cache.ts';
 import { createRegistryClient } from './client.ts';
 import type { ReferenceInput, RegistryClient } from './client.ts';
-import { isRegistryError } from './errors.ts';
+import { isContentFailure, isRegistryError } from './errors.ts';
+import { REGISTRY_CHANNELS, clientEmitters } from './events.ts';
+import type { RegistryEvent } from './events.ts';
+import { channel } from 'node:diagnostics_channel';
 import { CREATED_ANNOTATION } from './metadata.ts';
 import type { ImageMetadata } from './metadata.ts';
 import { createSemaphore } from './rate-limit.ts';
@@ -59,6 +62,15 @@ export interface ScanCandidate {
   readonly platforms: readonly string[] | undefined;
 }
 
+/** A tag the scan left out because of a failure that belongs to that tag alone. */
+export interface SkippedTag {
+  readonly tag: string;
+  /** The error code, e.g. `not_an_image`, `MANIFEST_UNKNOWN`, `invalid_response`, `unsupported_media_type`. */
+  readonly code: string;
+  /** Why, in words (the error's message without the package prefix). */
+  readonly reason: string;
+}
+
 export interface SelectResult {
   /** The repository scanned, canonical: `docker.io/library/nginx`. */
   readonly image: string;
@@ -66,6 +78,13 @@ export interface SelectResult {
   readonly selected: ScanCandidate | null;
   /** Candidates best first: see {@link Scanner.select} for how many. */
   readonly candidates: readonly ScanCandidate[];
+  /**
+   * Tags the scan looked at and left out, each also reported once as a `tag_skipped` warning event: tags that
+   * are not images (Helm charts, signatures, attestations), whose manifest or config cannot be read or is of an
+   * unsupported kind (Docker schema1), whose platform data is unreadable, or that vanished between the listing
+   * and the HEAD. Only failures of the whole repository (auth, network, rate limit, listing) fail a scan.
+   */
+  readonly skipped: readonly SkippedTag[];
 }
 
 export interface Scanner {
@@ -87,9 +106,29 @@ export interface Scanner {
   readonly cacheFailures: number;
 }
 
-function isMissingManifest(error: unknown): boolean {
-  return isRegistryError(error) && (error.code === 'MANIFEST_UNKNOWN' || error.code === 'not_found' || error.code === 'NAME_UNKNOWN');
+// Failures that belong to one tag: its manifest is gone (a 404 between the listing and the HEAD), is not an
+// image, is of a kind we do not read, or its content cannot be read. Everything else (auth, network, rate limits,
+// server errors, a digest mismatch, which may be a proxy tampering with content) concerns the repository.
+const TAG_LEVEL_CODES = new Set<string>([
+  'MANIFEST_UNKNOWN',
+  'not_found',
+  'NAME_UNKNOWN',
+  'MANIFEST_INVALID',
+  'MANIFEST_BLOB_UNKNOWN',
+  'BLOB_UNKNOWN',
+  'DIGEST_INVALID',
+  'unsupported_media_type',
+  'not_an_image',
+  'too_large',
+]);
+
+function isTagLevelFailure(error: unknown): boolean {
+  if (isRegistryError(error)) return TAG_LEVEL_CODES.has(error.code) || (error.code === 'invalid_response' && isContentFailure(error));
+  // Bad registry data caught by @scanner/image: an unreadable platform or a listed tag that is no valid tag.
+  return isImageError(error);
 }
+
+const warningChannel = channel(REGISTRY_CHANNELS.warning);
 
 function toRecord(metadata: ImageMetadata, dated: boolean): ImageRecord {
   const images = metadata.images.map((image) => ({ platform: formatPlatform(image.platform), created: image.created }));
@@ -180,6 +219,28 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
     readonly needsDates: boolean;
     /** Images this scan has fetched or is fetching, by digest. */
     readonly images: Map<string, Promise<ImageRecord>>;
+    /** Tags this scan left out, each reported once. */
+    readonly skipped: Map<string, SkippedTag>;
+  }
+
+  const emit = clientEmitters.get(client) ?? ((event: RegistryEvent) => {
+    if (warningChannel.hasSubscribers) warningChannel.publish(event);
+  });
+
+  function skip(scan: Scan, tag: string, error: unknown): void {
+    if (scan.skipped.has(tag)) return;
+    const code = String((error as { code?: unknown }).code);
+    const reason = (error instanceof Error ? error.message : String(error)).replace(/^@scanner\/[a-z-]+: /, '');
+    scan.skipped.set(tag, { tag, code, reason });
+    emit({
+      type: 'warning',
+      code: 'tag_skipped',
+      message: `skipped tag ${JSON.stringify(tag)} of ${scan.key} (${code}): ${reason}`,
+      registry: scan.ref.registry,
+      repository: scan.ref.repository,
+      tag,
+      reason: code,
+    });
   }
 
   function tagList(scan: Scan): Promise<string[]> {
@@ -208,13 +269,7 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
           const cached = await cache.tag(scan.key, tag);
           if (cached !== undefined) return cached;
         }
-        let digest: string;
-        try {
-          digest = await client.resolveDigest(withTag(scan.ref, tag));
-        } catch (error) {
-          if (isMissingManifest(error)) return undefined;
-          throw error;
-        }
+        const digest = await client.resolveDigest(withTag(scan.ref, tag));
         if (scan.strategy === 'tag') await cache.setTag(scan.key, tag, { digest }, tagTtlMs);
         return { digest };
       },
@@ -274,21 +329,31 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
     };
   }
 
+  /**
+   * What a scan learns about one tag, or undefined (with one `tag_skipped` warning) when a failure that belongs
+   * to this tag alone stops it; repository-level failures are thrown.
+   */
   async function describe(scan: Scan, tag: string, requested: readonly Platform[] | undefined, withImage: boolean): Promise<ScanCandidate | undefined> {
-    const known = await tagRecord(scan, tag);
-    if (known === undefined) return undefined;
-    const record = withImage ? await imageOf(scan, tag, known) : undefined;
-    return candidate(tag, known.digest, record, requested);
+    try {
+      const known = await tagRecord(scan, tag);
+      if (known === undefined) return undefined;
+      const record = withImage ? await imageOf(scan, tag, known) : undefined;
+      return candidate(tag, known.digest, record, requested);
+    } catch (error) {
+      if (scan.signal?.aborted === true || !isTagLevelFailure(error)) throw error;
+      skip(scan, tag, error);
+      return undefined;
+    }
   }
 
   function result(scan: Scan, candidates: readonly ScanCandidate[]): SelectResult {
-    return { image: scan.key, selected: candidates[0] ?? null, candidates };
+    return { image: scan.key, selected: candidates[0] ?? null, candidates, skipped: [...scan.skipped.values()] };
   }
 
   function begin(image: ReferenceInput, scanOptions: ScanOptions, needsDates = false): Scan {
     scanOptions.signal?.throwIfAborted();
     const ref = withoutTagOrDigest(typeof image === 'string' ? parseImageReference(image) : image);
-    return { ref, key: String(ref), strategy: scanOptions.cacheStrategy ?? defaultStrategy, signal: scanOptions.signal, needsDates, images: new Map() };
+    return { ref, key: String(ref), strategy: scanOptions.cacheStrategy ?? defaultStrategy, signal: scanOptions.signal, needsDates, images: new Map(), skipped: new Map() };
   }
 
   return {
