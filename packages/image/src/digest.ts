@@ -35,6 +35,7 @@ export function parseDigest(input: string): ParsedDigest {
     throw new ImageError(
       'invalid_digest',
       `invalid digest ${quote(input)}: expected "algorithm:hex", for example "sha256:" followed by 64 hex characters`,
+      { input },
     );
   }
   const algorithm = input.slice(0, colon);
@@ -44,19 +45,21 @@ export function parseDigest(input: string): ParsedDigest {
       throw new ImageError(
         'unsupported_algorithm',
         `unsupported digest algorithm ${quote(algorithm)} in ${quote(input)}: use sha256 or sha512`,
+        { input },
       );
     }
-    throw new ImageError('invalid_digest', `invalid digest ${quote(input)}: malformed algorithm ${quote(algorithm)}`);
+    throw new ImageError('invalid_digest', `invalid digest ${quote(input)}: malformed algorithm ${quote(algorithm)}`, { input });
   }
   const expected = HEX_LENGTH[algorithm];
   if (hex.length !== expected) {
     throw new ImageError(
       'invalid_digest',
       `invalid digest ${quote(input)}: ${algorithm} needs ${expected} hex characters, got ${hex.length}`,
+      { input },
     );
   }
   if (!LOWER_HEX_PATTERN.test(hex)) {
-    throw new ImageError('invalid_digest', `invalid digest ${quote(input)}: the hash must be lower-case hex`);
+    throw new ImageError('invalid_digest', `invalid digest ${quote(input)}: the hash must be lower-case hex`, { input });
   }
   return Object.freeze({ algorithm, hex });
 }
@@ -74,7 +77,7 @@ export function isDigest(value: unknown): value is string {
 
 function checkAlgorithm(algorithm: string): DigestAlgorithm {
   if (isSupportedAlgorithm(algorithm)) return algorithm;
-  throw new ImageError('unsupported_algorithm', `unsupported digest algorithm ${quote(algorithm)}: use sha256 or sha512`);
+  throw new ImageError('unsupported_algorithm', `unsupported digest algorithm ${quote(algorithm)}: use sha256 or sha512`, { input: algorithm });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { ImageError, isImageError } from './index.ts';
+import { ImageError, isImageError, isScannerError, parseDigest, parseImageReference, parsePlatform } from './index.ts';
 
 describe('ImageError', () => {
   test('has name, code, prefixed message and cause', () => {
@@ -26,5 +26,31 @@ describe('ImageError', () => {
     expect(isImageError(new Error('x'))).toBe(false);
     expect(isImageError(null)).toBe(false);
     expect(isImageError('ImageError')).toBe(false);
+  });
+});
+
+describe('ImageError is a ScannerError', () => {
+  test.each<[string, () => unknown, string]>([
+    ['a reference', () => parseImageReference('Org/App'), 'Org/App'],
+    ['a reference with a bad tag', () => parseImageReference('org/app:-x'), 'org/app:-x'],
+    ['a reference with a bad digest', () => parseImageReference('org/app@sha256:12'), 'org/app@sha256:12'],
+    ['a platform', () => parsePlatform('linux'), 'linux'],
+    ['a digest', () => parseDigest('sha256:XYZ'), 'sha256:XYZ'],
+  ])('%s: isScannerError, package, detail and the input as a field', (_, fn, input) => {
+    let error: unknown;
+    try {
+      fn();
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isScannerError(error)).toBe(true);
+    expect(isImageError(error)).toBe(true);
+    expect(error).toMatchObject({ package: '@scanner/image', fields: { input } });
+    const { message, detail } = error as ImageError;
+    expect(message).toBe(`@scanner/image: ${detail}`);
+  });
+
+  test('an ImageError without input has empty fields', () => {
+    expect(new ImageError('invalid_manifest', 'bad').fields).toEqual({});
   });
 });

@@ -1,3 +1,6 @@
+import { ScannerError } from './scanner-error.ts';
+import type { ScannerErrorOptions } from './scanner-error.ts';
+
 /**
  * Every failure `@scanner/image` reports. A closed union so callers can switch on it exhaustively.
  *
@@ -50,27 +53,24 @@ const IMAGE_ERROR_CODES: ReadonlySet<string> = new Set<ImageErrorCode>([
   'unsupported_media_type',
 ]);
 
-const PREFIX = '@scanner/image: ';
-
-/** Options for {@link ImageError}. */
-export interface ImageErrorOptions {
+/** Options for {@link ImageError}: the cause and the structured fields of a {@link ScannerError}. */
+export interface ImageErrorOptions extends ScannerErrorOptions {
   /** The underlying error (a `ZodError`, a `SyntaxError` from `JSON.parse`…). */
-  cause?: unknown;
+  readonly cause?: unknown;
 }
 
 /**
- * The one error class of `@scanner/image`. Match on {@link isImageError} and `code` rather than
- * `instanceof`: two copies of the package may be installed side by side.
+ * The one error class of `@scanner/image`, a {@link ScannerError}: `message` is `@scanner/image: <detail>`, and
+ * `fields.input` holds the offending reference, digest or platform string when the caller gave one. Match on
+ * {@link isImageError} (or `isScannerError` for any package) and `code` rather than `instanceof`: two
+ * copies of the package may be installed side by side.
  */
-export class ImageError extends Error {
+export class ImageError extends ScannerError<ImageErrorCode> {
   override readonly name = 'ImageError';
-  /** What went wrong, as a closed string-literal union. */
-  readonly code: ImageErrorCode;
 
   /** @param message Without the package prefix; it is added here. */
   constructor(code: ImageErrorCode, message: string, options: ImageErrorOptions = {}) {
-    super(PREFIX + message, 'cause' in options ? { cause: options.cause } : undefined);
-    this.code = code;
+    super('@scanner/image', code, message, options);
   }
 }
 

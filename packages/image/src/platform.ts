@@ -21,6 +21,7 @@ export function parsePlatform(input: string): Platform {
     throw new ImageError(
       'invalid_platform',
       `invalid platform ${quote(input)}: expected "os/arch" or "os/arch/variant" (e.g. "linux/arm64" or "linux/arm/v7")`,
+      { input },
     );
   }
   const [os = '', architecture = '', variant] = parts;

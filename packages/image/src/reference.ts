@@ -111,12 +111,13 @@ function splitRegistry(input: string): { registry: string; remainder: string } {
 function checkRepository(repository: string, input: string): void {
   if (!PATH_PATTERN.test(repository)) {
     if (hasUppercase(repository) && PATH_PATTERN.test(repository.toLowerCase())) {
-      throw new ImageError('uppercase', `invalid reference ${quote(input)}: repository name must be lower case`);
+      throw new ImageError('uppercase', `invalid reference ${quote(input)}: repository name must be lower case`, { input });
     }
     throw new ImageError(
       'invalid_format',
       `invalid reference format ${quote(input)}: repository path ${quote(repository)} must be lower-case components ` +
         `([a-z0-9] separated by ".", "_", "__" or dashes) joined by "/"`,
+      { input },
     );
   }
   if (repository.length > MAX_REPOSITORY_LENGTH) {
@@ -124,6 +125,7 @@ function checkRepository(repository: string, input: string): void {
       'name_too_long',
       `invalid reference ${quote(input)}: repository name must not be more than ${MAX_REPOSITORY_LENGTH} characters, ` +
         `got ${repository.length}`,
+      { input },
     );
   }
 }
@@ -133,6 +135,7 @@ function checkTag(tag: string, input: string): void {
     throw new ImageError(
       'invalid_tag',
       `invalid tag ${quote(tag)} in ${quote(input)}: a tag is 1 to 128 of [A-Za-z0-9_.-] and cannot start with "." or "-"`,
+      { input },
     );
   }
 }
@@ -142,7 +145,8 @@ function checkDigest(digest: string, input: string): void {
     parseDigest(digest);
   } catch (error) {
     if (!isImageError(error)) throw error;
-    throw new ImageError(error.code, `invalid reference ${quote(input)}: ${error.message.replace(/^@scanner\/image: /, '')}`, {
+    throw new ImageError(error.code, `invalid reference ${quote(input)}: ${error.detail}`, {
+      input,
       cause: error,
     });
   }
@@ -159,13 +163,14 @@ function parseNormalized(input: string): ImageReference {
   const tag = colon === -1 ? undefined : nameAndTag.slice(colon + 1);
 
   if (hasUppercase(repository)) {
-    throw new ImageError('uppercase', `invalid reference ${quote(input)}: repository name must be lower case`);
+    throw new ImageError('uppercase', `invalid reference ${quote(input)}: repository name must be lower case`, { input });
   }
   if (!DOMAIN_PATTERN.test(registry)) {
     throw new ImageError(
       'invalid_format',
       `invalid reference format ${quote(input)}: registry ${quote(registry)} is not a host name, IPv4 address or ` +
         `bracketed IPv6 address with an optional port`,
+      { input },
     );
   }
   checkRepository(repository, input);
@@ -188,12 +193,13 @@ export function parseImageReference(input: string): ImageReference {
     throw new ImageError('invalid_format', `invalid reference: expected a string, got ${typeof input}`);
   }
   if (input === '') {
-    throw new ImageError('empty_name', 'invalid reference "": repository name must have at least one component');
+    throw new ImageError('empty_name', 'invalid reference "": repository name must have at least one component', { input });
   }
   if (IDENTIFIER_PATTERN.test(input)) {
     throw new ImageError(
       'invalid_format',
       `invalid reference ${quote(input)}: a repository name cannot be a 64-character hex string; for a digest write "sha256:<hex>" after "name@"`,
+      { input },
     );
   }
   try {
@@ -210,6 +216,7 @@ export function parseImageReference(input: string): ImageReference {
       }
       if (validWhenLowered) {
         throw new ImageError('uppercase', `invalid reference ${quote(input)}: repository name must be lower case`, {
+          input,
           cause: error,
         });
       }
@@ -223,6 +230,7 @@ function checkRegistry(registry: string): string {
     throw new ImageError(
       'invalid_registry',
       `invalid registry ${quote(registry)}: expected a host name, IPv4 address or bracketed IPv6 address with an optional port`,
+      { input: registry },
     );
   }
   if (registry === LEGACY_DOCKER_HUB_REGISTRY) return DOCKER_HUB_REGISTRY;
@@ -231,6 +239,7 @@ function checkRegistry(registry: string): string {
       'invalid_registry',
       `invalid registry ${quote(registry)}: it would be read back as a Docker Hub namespace; use a name with a "." ` +
         `or a port (e.g. "${registry}:5000"), or "localhost"`,
+      { input: registry },
     );
   }
   return registry;

@@ -14,6 +14,11 @@ export interface ErrorFields {
   /** The offending input as the caller gave it (a reference, a pattern, a template), for quoting. */
   readonly input?: string | undefined;
   /**
+   * What is wrong, without saying where: the detail without its leading `field: `, so that an app can name
+   * the place in its own terms (`--allow-tags #2: …` instead of `policy.allowTags[1]: …`).
+   */
+  readonly reason?: string | undefined;
+  /**
    * Where the input sits, as a key path in the caller's terms: `policy.allowTags[1]`,
    * `registries[2].timeout`, `images[0].tags[1].regexp`.
    */
@@ -56,7 +61,8 @@ export class ScannerError<Code extends string = string> extends Error {
 
   constructor(packageName: string, code: Code, detail: string, options: ScannerErrorOptions = {}) {
     super(`${packageName}: ${detail}`, options.cause === undefined ? undefined : { cause: options.cause });
-    const { cause: _cause, ...fields } = options;
+    const fields: ScannerErrorOptions = { ...options };
+    delete (fields as { cause?: unknown }).cause;
     this.code = code;
     this.package = packageName;
     this.detail = detail;

@@ -1,11 +1,15 @@
-import { TagError } from './errors.ts';
+import { tagError } from './errors.ts';
 import { compileRegExp } from './regexp.ts';
 
 /** What to pull out of each tag before ranking. */
 export interface ExtractOptions {
   /** A regular expression (unanchored, Go or JavaScript syntax, see `compileRegExp`), without a `regexp:` prefix. */
   readonly pattern: string;
-  /** What the value becomes: text with `$1`, `$<name>` or `${name}` (also `${1}`) references; `$$` is a `$`. */
+  /**
+   * What the value becomes, in the syntax of Go's `regexp.Expand` (Flux's `extract`): `$name` or `${name}`
+   * where name is letters, digits and `_`; a number refers to a group by index, other names to named groups
+   * (`(?P<name>…)` or `(?<name>…)`); `$$` is a `$`.
+   */
   readonly template: string;
 }
 
@@ -17,74 +21,96 @@ export interface Extractor {
   extract(tag: string): string | undefined;
 }
 
-type Part = string | { readonly group: number } | { readonly name: string };
+/** A piece of a parsed template: literal text, a group by index, or a group by name. */
+export type TemplatePart = string | { readonly group: number } | { readonly name: string };
 
-function invalid(options: ExtractOptions, reason: string): TagError {
-  return new TagError('invalid_template', `invalid extract template "${options.template}" for pattern "${options.pattern}": ${reason}`);
+// Go's `unicode.IsLetter`, `unicode.IsDigit` (category Nd) and `_`.
+const NAME_CHARACTER = /[\p{L}\p{Nd}_]/u;
+// Go reads a name of ASCII digits without a leading zero, below 1e8, as a group index.
+const GROUP_INDEX = /^(?:0|[1-9]\d{0,7})$/;
+
+/**
+ * Splits a template the way Go's `regexp.Expand` reads it (`src/regexp/regexp.go`, `expand` and `extract`):
+ * - `$$` is a literal `$`;
+ * - `${name}` ends at the `}`; `$name` takes the longest run of letters, digits and `_`, so `$1x` is the group
+ *   named `1x` (not group 1 then `x`) and `$10` is group 10; use `${1}x` for group 1 then `x`;
+ * - a name of digits without a leading zero (below 10⁸) is a group index, any other a group name;
+ * - a `$` not followed by a name (`$-`, `${}`, `${1`, a trailing `$`) is kept as literal text.
+ * What a reference expands to (empty for a missing or unmatched group) is decided at match time.
+ */
+export function parseTemplate(template: string): TemplatePart[] {
+  return readTemplate(template).parts;
 }
 
-function parseTemplate(options: ExtractOptions, groupCount: number, names: ReadonlySet<string>): Part[] {
-  const { template } = options;
-  if (template === '') throw invalid(options, 'the template is empty; reference a group, e.g. "$1"');
-  const parts: Part[] = [];
+function readTemplate(template: string): { parts: TemplatePart[]; angle: string | undefined } {
+  const parts: TemplatePart[] = [];
+  let angle: string | undefined;
   let literal = '';
-  const reference = (ref: string): void => {
-    if (/^\d+$/.test(ref)) {
-      const group = Number(ref);
-      if (group > groupCount) throw invalid(options, `$${ref} refers to group ${group} but the pattern has ${groupCount}`);
-      parts.push(literal, { group });
-    } else {
-      if (!names.has(ref)) throw invalid(options, `the pattern has no group named "${ref}"`);
-      parts.push(literal, { name: ref });
+  let i = 0;
+  while (i < template.length) {
+    const dollar = template.indexOf('$', i);
+    if (dollar === -1) {
+      literal += template.slice(i);
+      break;
     }
-    literal = '';
-  };
-  for (let i = 0; i < template.length; i += 1) {
-    const char = template.charAt(i);
-    if (char !== '$') {
-      literal += char;
-      continue;
-    }
-    const rest = template.slice(i + 1);
-    const dollar = rest.startsWith('$');
-    const digits = /^\d+/.exec(rest);
-    const bracketed = /^(?:<([^>]*)>|\{([^}]*)\})/.exec(rest);
-    if (dollar) {
+    literal += template.slice(i, dollar);
+    i = dollar + 1;
+    if (template.charAt(i) === '$') {
       literal += '$';
       i += 1;
-    } else if (digits) {
-      reference(digits[0]);
-      i += digits[0].length;
-    } else if (bracketed) {
-      const ref = bracketed[1] ?? bracketed[2] ?? '';
-      if (!/^(?:\d+|[A-Za-z_]\w*)$/.test(ref)) throw invalid(options, `"$${bracketed[0]}" is not a group reference`);
-      reference(ref);
-      i += bracketed[0].length;
-    } else {
-      throw invalid(options, `"$" at position ${i + 1} must be followed by a group number, <name>, {name} or another "$"`);
+      continue;
     }
+    const braced = template.charAt(i) === '{';
+    let end = braced ? i + 1 : i;
+    for (const char of template.slice(end)) {
+      if (!NAME_CHARACTER.test(char)) break;
+      end += char.length;
+    }
+    const name = template.slice(braced ? i + 1 : i, end);
+    if (name === '' || (braced && template.charAt(end) !== '}')) {
+      // Malformed: Go keeps the `$` as text and goes on after it.
+      literal += '$';
+      angle ??= /^<\w+>/u.exec(template.slice(i))?.[0];
+      continue;
+    }
+    if (literal !== '') parts.push(literal);
+    literal = '';
+    parts.push(GROUP_INDEX.test(name) ? { group: Number(name) } : { name });
+    i = braced ? end + 1 : end;
   }
-  parts.push(literal);
-  return parts.filter((part) => part !== '');
+  if (literal !== '') parts.push(literal);
+  return { parts, angle };
 }
 
 /**
- * Compiles `{ pattern, template }`: a tag that matches `pattern` yields the template with its group
- * references filled in (an unmatched optional group gives the empty string); a tag that does not match yields
- * `undefined` and is dropped by the policy, which ranks the extracted values and reports the original tag.
+ * Compiles `{ pattern, template }` for Flux's `extract` and its likes: a tag that matches `pattern` yields the
+ * template expanded against the first match, as Go's `regexp.Expand` does (see {@link parseTemplate}: a
+ * reference to a group the pattern lacks, or one that did not take part in the match, becomes the empty
+ * string); a tag that does not match yields `undefined` and is dropped by the policy, which ranks the
+ * extracted values and reports the original tag.
  *
- * @throws {TagError} `invalid_matcher` when the pattern does not compile; `invalid_template` when the template
- * is empty, malformed, or refers to a group the pattern does not define.
+ * @example createExtractor({ pattern: '^(?P<semver>[0-9\\.]+)\\.[0-9]+-[0-9a-z]{9}$', template: '$semver' }).extract('1.9.7.4460-a39b25852') // '1.9.7'
+ * @throws {TagError} `invalid_matcher` when the pattern does not compile; `invalid_template` when the template is
+ * empty, or uses JavaScript's `$<name>`, which Go (and so Flux) would copy as text.
  */
 export function createExtractor(options: ExtractOptions): Extractor {
+  const { template } = options;
   const regexp = compileRegExp(options.pattern);
-  // Count the groups by matching the empty alternative: `(?:re)|` always matches with every group undefined.
-  const groupCount = (new RegExp(`(?:${regexp.source})|`, regexp.flags).exec('')?.length ?? 1) - 1;
-  const names = new Set(Object.keys(new RegExp(`(?:${regexp.source})|`, regexp.flags).exec('')?.groups ?? {}));
-  const parts = parseTemplate(options, groupCount, names);
+  if (template === '') {
+    throw tagError('invalid_template', `invalid extract template "" for pattern "${options.pattern}": the template is empty`, 'reference a group, e.g. "$1" or "${name}"', { input: template });
+  }
+  const { parts, angle } = readTemplate(template);
+  if (angle !== undefined) {
+    throw tagError(
+      'invalid_template',
+      `invalid extract template "${template}" for pattern "${options.pattern}": "$${angle}" is JavaScript's syntax, which Go and Flux copy as text`,
+      `write "\${${angle.slice(1, -1)}}"`,
+      { input: template },
+    );
+  }
   return {
     pattern: options.pattern,
-    template: options.template,
+    template,
     extract(tag) {
       const match = regexp.exec(tag);
       if (match === null) return undefined;

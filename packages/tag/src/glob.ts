@@ -1,7 +1,8 @@
-import { TagError } from './errors.ts';
+import { tagError } from './errors.ts';
+import type { TagError } from './errors.ts';
 
 function invalid(glob: string, reason: string): TagError {
-  return new TagError('invalid_matcher', `invalid glob "${glob}": ${reason}`);
+  return tagError('invalid_matcher', `invalid glob "${glob}": ${reason}`, undefined, { input: glob });
 }
 
 function escapeRegExp(char: string): string {
@@ -93,4 +94,35 @@ function parseClass(glob: string, start: number): { source: string; end: number 
 
 function escapeClassChar(char: string): string {
   return /[\\\]^[-]/.test(char) ? `\\${char}` : char;
+}
+
+/** The characters a tag may hold (distribution's tag grammar `[\w][\w.-]{0,127}`). */
+const TAG_CHARACTER = /^[\w.-]$/;
+
+/**
+ * The first character a glob requires literally that no valid tag can have at that place (any character
+ * outside `[A-Za-z0-9_.-]`, or `.`/`-` first), with its position; `undefined` when some tag could match.
+ * Character classes are not inspected.
+ */
+export function impossibleGlobCharacter(glob: string): { readonly char: string; readonly index: number } | undefined {
+  for (let i = 0; i < glob.length; i += 1) {
+    const atStart = i === 0;
+    let char = glob.charAt(i);
+    if (char === '*' || char === '?') continue;
+    if (char === '[') {
+      // Skip the class: a leading `!`/`^` and a `]` right after the bracket belong to it, `\` escapes.
+      let j = i + 1;
+      if (glob.charAt(j) === '!' || glob.charAt(j) === '^') j += 1;
+      if (glob.charAt(j) === ']') j += 1;
+      while (j < glob.length && glob.charAt(j) !== ']') j += glob.charAt(j) === '\\' ? 2 : 1;
+      i = j;
+      continue;
+    }
+    if (char === '\\') {
+      i += 1;
+      char = glob.charAt(i);
+    }
+    if (!TAG_CHARACTER.test(char) || (atStart && (char === '.' || char === '-'))) return { char, index: i };
+  }
+  return undefined;
 }

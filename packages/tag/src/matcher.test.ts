@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { isScannerError } from '@scanner/image';
 import { compileRegExp, createTagFilter, globToRegExp, isTagError, parseMatcher } from './index.ts';
+import type { TagError } from './index.ts';
 
 function thrown(fn: () => unknown): unknown {
   try {
@@ -38,8 +40,8 @@ describe('parseMatcher', () => {
     ['[^0-9]*', '1abc', false],
     ['[]a]x', ']x', true],
     ['[a-]x', '-x', true],
-    ['\\*', '*', true],
-    ['\\*', 'a', false],
+    ['a\\.b', 'a.b', true],
+    ['a\\.b', 'axb', false],
     ['glob:any', 'any', true],
     ['glob:any', 'other', false],
     ['glob:none', 'none', true],
@@ -76,6 +78,62 @@ describe('parseMatcher', () => {
     expect(error).toMatchObject({ code: 'invalid_matcher' });
     expect((error as Error).message).toMatch(/^@scanner\/tag: /);
     expect((error as Error).message).toMatch(message);
+  });
+
+  test('every error is a ScannerError with the matcher as input and the reason apart from the hint', () => {
+    const error = thrown(() => parseMatcher('regexp:('));
+    expect(isScannerError(error)).toBe(true);
+    expect(error).toMatchObject({
+      package: '@scanner/tag',
+      code: 'invalid_matcher',
+      fields: { input: '(', hints: { cli: 'fix the pattern (RE2/Go or JavaScript syntax)' } },
+    });
+    const { fields, detail } = error as TagError;
+    expect(detail).toBe(`${fields.reason ?? ''}; ${fields.hints?.library ?? ''}`);
+  });
+
+  // The issue's example: `regex:` (a typo for `regexp:`) was silently a glob that matched nothing.
+  test.each([
+    ['regex:^1\\.2', /unknown matcher prefix "regex:" in "regex:\^1\\\.2"/, 'did you mean "regexp:^1\\.2"?'],
+    ['Regexp:^v', /unknown matcher prefix "Regexp:"/, 'did you mean "regexp:^v"?'],
+    ['regep:^v', /unknown matcher prefix/, 'did you mean "regexp:^v"?'],
+    ['re:^v', /unknown matcher prefix/, 'did you mean "regexp:^v"?'],
+    ['blob:v*', /unknown matcher prefix/, 'did you mean "glob:v*"?'],
+    ['wildcard:v*', /unknown matcher prefix/, 'did you mean "glob:v*"?'],
+    ['glob:regexp:^1', /unknown matcher prefix "regexp:" in "glob:regexp:\^1"/, 'did you mean "regexp:^1"?'],
+    ['semver:^1.2', /unknown matcher prefix "semver:"/, 'write "regexp:<re>", "glob:<pattern>" (or a bare glob), "any" or "none"'],
+    ['ghcr.io/org/app:1.*', /glob "ghcr\.io\/org\/app:1\.\*" can never match a tag: no tag contains "\/"/, 'did you mean "1.*"? (a matcher tests the tag alone, not the image)'],
+    ['org/app-*', /no tag contains "\/"/, 'did you mean "app-*"? (a matcher tests the tag alone, not the image)'],
+    ['1.2.3+build*', /no tag contains "\+"/, 'did you mean "1.2.3_build*"? (registries store a semver "+" as "_" in tags)'],
+    ['v1 *', /no tag contains " "/, 'or use "regexp:<re>" for a regular expression'],
+    ['-rc*', /no tag starts with "-"/, 'did you mean "*-rc*"? (a glob covers the whole tag)'],
+    ['glob:.hidden', /no tag starts with "\."/, 'did you mean "*.hidden"? (a glob covers the whole tag)'],
+    ['a\\*', /no tag contains "\*"/, 'or use "regexp:<re>" for a regular expression'],
+  ])('%j can never match a tag: an error with a hint', (matcher, message, hint) => {
+    const error = thrown(() => parseMatcher(matcher));
+    expect(error).toMatchObject({ code: 'invalid_matcher', fields: { input: matcher, hints: { cli: hint, config: hint, library: hint } } });
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).toContain(hint);
+  });
+
+  test.each(['*', 'v*', '[.-]x', '*.*', 'glob:*-debug', 'x[/:]y', '[!a]*', 'a?b', 'v1.0_rc-2'])('%j may match a tag and is accepted', (matcher) => {
+    expect(() => parseMatcher(matcher)).not.toThrow();
+  });
+
+  test('property: a suggested fix is itself a valid matcher', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('a', '1', '.', '-', '*', ':', '/', '+', 'regex', 'glob', '^', ' '), maxLength: 8 }), (matcher) => {
+        let error: unknown;
+        try {
+          parseMatcher(matcher);
+        } catch (caught) {
+          error = caught;
+        }
+        const hint = isTagError(error) ? error.fields.hints?.cli : undefined;
+        const suggested = hint === undefined ? undefined : /^did you mean "(.*)"\?/.exec(hint)?.[1];
+        if (suggested !== undefined) expect(() => parseMatcher(suggested)).not.toThrow();
+      }),
+    );
   });
 
   test('a regexp matcher keeps no state between calls (no g/y flags)', () => {

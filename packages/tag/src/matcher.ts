@@ -1,5 +1,5 @@
-import { TagError } from './errors.ts';
-import { globToRegExp } from './glob.ts';
+import { tagError } from './errors.ts';
+import { globToRegExp, impossibleGlobCharacter } from './glob.ts';
 import { compileRegExp } from './regexp.ts';
 
 /** How a matcher string was read: see {@link parseMatcher}. */
@@ -14,6 +14,93 @@ export interface TagMatcher {
   test(tag: string): boolean;
 }
 
+const PREFIXED = /^([A-Za-z][\w-]*):/;
+
+// Words users write for the two prefixes (other tools' names for them, common typos).
+const PREFIX_ALIASES: Readonly<Record<string, 'regexp' | 'glob'>> = {
+  regex: 'regexp',
+  regx: 'regexp',
+  reg: 'regexp',
+  re: 'regexp',
+  re2: 'regexp',
+  rx: 'regexp',
+  pcre: 'regexp',
+  pattern: 'regexp',
+  wildcard: 'glob',
+  wild: 'glob',
+  fnmatch: 'glob',
+  globs: 'glob',
+};
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/** The prefix a mistyped `word:` most likely meant, if any. */
+function likelyPrefix(word: string): 'regexp' | 'glob' | undefined {
+  const lower = word.toLowerCase();
+  if (lower === 'regexp' || lower === 'glob') return lower;
+  const alias = PREFIX_ALIASES[lower];
+  if (alias !== undefined) return alias;
+  if (editDistance(lower, 'regexp') <= 2) return 'regexp';
+  if (editDistance(lower, 'glob') <= 1) return 'glob';
+  return undefined;
+}
+
+const SYNTAX = 'write "regexp:<re>", "glob:<pattern>" (or a bare glob), "any" or "none"';
+
+/** `did you mean "<candidate>"?` when the candidate is a valid matcher, else `otherwise`. */
+function suggest(candidate: string, because: string, otherwise: string): string {
+  try {
+    parseMatcher(candidate);
+  } catch {
+    return otherwise;
+  }
+  return `did you mean "${candidate}"?${because === '' ? '' : ` (${because})`}`;
+}
+
+/** A glob that could only match text that is no tag: an error naming the character, with a likely fix. */
+function checkGlob(source: string, glob: string): void {
+  const word = PREFIXED.exec(glob)?.[1];
+  if (word !== undefined) {
+    const meant = likelyPrefix(word);
+    const rest = glob.slice(word.length + 1);
+    throw tagError(
+      'invalid_matcher',
+      `unknown matcher prefix "${word}:" in "${source}": read as a glob it can never match a tag (tags never contain ":")`,
+      meant === undefined ? SYNTAX : suggest(`${meant}:${rest}`, '', SYNTAX),
+      { input: source },
+    );
+  }
+  const impossible = impossibleGlobCharacter(glob);
+  if (impossible === undefined) return;
+  const { char, index } = impossible;
+  const generic = 'or use "regexp:<re>" for a regular expression';
+  let hint: string;
+  if (char === '/' || char === ':' || char === '@') {
+    // An image reference where a tag was expected: keep what follows the last ":" (the tag part), else the last path component.
+    const tail = glob.includes(':') ? glob.slice(glob.lastIndexOf(':') + 1) : glob.slice(glob.lastIndexOf('/') + 1);
+    const because = 'a matcher tests the tag alone, not the image';
+    hint = tail === '' ? because : suggest(tail, because, because);
+  } else if (char === '+') {
+    hint = suggest(glob.replaceAll('+', '_'), 'registries store a semver "+" as "_" in tags', generic);
+  } else if (index === 0 && (char === '.' || char === '-')) {
+    hint = suggest(`*${glob}`, 'a glob covers the whole tag', generic);
+  } else {
+    hint = generic;
+  }
+  const what = index === 0 && (char === '.' || char === '-') ? `no tag starts with "${char}"` : `no tag contains ${JSON.stringify(char)} (tags hold letters, digits, "_", "." and "-")`;
+  throw tagError('invalid_matcher', `glob "${source}" can never match a tag: ${what}`, hint, { input: source });
+}
+
 /**
  * Compiles one matcher string, the syntax shared by allow-lists and ignore-lists:
  * - `regexp:<re>`: a regular expression, unanchored (like Argo CD Image Updater, Kargo and Flux); Go syntax
@@ -22,15 +109,22 @@ export interface TagMatcher {
  *   see {@link globToRegExp};
  * - `any`: every tag; `none`: no tag. (A tag literally named `any` or `none` is `glob:any`, `glob:none`.)
  *
- * @throws {TagError} `invalid_matcher`, naming the matcher, when it is empty or its pattern does not compile.
+ * A matcher that could never match a valid tag is refused rather than silently matching nothing: a glob that
+ * requires a character no tag holds (`:`, `/`, `@`, `+`, a space…, or a leading `.`/`-`), and so an unknown
+ * `word:` prefix (`regex:^1\.2`, whose message asks "did you mean "regexp:^1\.2"?").
+ *
+ * @throws {TagError} `invalid_matcher` with `fields.input` (the matcher), `fields.reason` and `fields.hints`,
+ * when the matcher is empty, does not compile, or can never match a tag.
  */
 export function parseMatcher(source: string): TagMatcher {
   if (source === 'any') return { kind: 'any', source, test: () => true };
   if (source === 'none') return { kind: 'none', source, test: () => false };
-  if (source === '') throw new TagError('invalid_matcher', 'empty matcher; write "any", "none", "regexp:<re>" or "glob:<pattern>"');
+  if (source === '') throw tagError('invalid_matcher', 'empty matcher', SYNTAX, { input: source });
   if (source.startsWith('regexp:')) return fromRegExp('regexp', source, compileRegExp(source.slice('regexp:'.length)));
   const glob = source.startsWith('glob:') ? source.slice('glob:'.length) : source;
-  return fromRegExp('glob', source, globToRegExp(glob));
+  const regexp = globToRegExp(glob);
+  checkGlob(source, glob);
+  return fromRegExp('glob', source, regexp);
 }
 
 function fromRegExp(kind: MatcherKind, source: string, regexp: RegExp): TagMatcher {
@@ -56,7 +150,7 @@ export interface TagFilterOptions {
  * Builds a predicate from an allow-list and an ignore-list of matcher strings: a tag passes when it matches
  * some allow matcher and no ignore matcher.
  *
- * @throws {TagError} `invalid_matcher` for the first matcher that does not compile.
+ * @throws {TagError} `invalid_matcher` for the first matcher that does not compile or can never match a tag.
  */
 export function createTagFilter(options: TagFilterOptions = {}): (tag: string) => boolean {
   const allow = (options.allow ?? ['any']).map(parseMatcher);

@@ -1,4 +1,5 @@
-import { TagError } from './errors.ts';
+import { tagError } from './errors.ts';
+import type { TagError } from './errors.ts';
 
 // POSIX classes as Go's RE2 accepts them inside brackets (`[[:alpha:]]`); JS has no such syntax and would
 // silently read `[[:alpha:]]` as a set of punctuation and letters.
@@ -27,7 +28,7 @@ function isAsciiAlphanumeric(char: string): boolean {
 }
 
 function invalid(pattern: string, reason: string, cause?: unknown): TagError {
-  return new TagError('invalid_matcher', `invalid regexp "${pattern}": ${reason}; fix the pattern (RE2/Go or JavaScript syntax)`, { cause });
+  return tagError('invalid_matcher', `invalid regexp "${pattern}": ${reason}`, 'fix the pattern (RE2/Go or JavaScript syntax)', { input: pattern, cause });
 }
 
 /**

@@ -2,7 +2,8 @@ import type { Platform } from '@scanner/image';
 import { isImageError, parsePlatform } from '@scanner/image';
 import type { Extractor, SemanticVersion } from '@scanner/tag';
 import { compareBytes, compareSemver, createExtractor, createTagFilter, isTagError, isTagName, parseNumber, parseSemver } from '@scanner/tag';
-import { PolicyError } from './errors.ts';
+import { policyError } from './errors.ts';
+import type { PolicyError, PolicyProblem } from './errors.ts';
 import type { Policy } from './policy.ts';
 import { RangeSyntaxError, parseRange } from './range.ts';
 import type { VersionRange } from './range.ts';
@@ -53,15 +54,22 @@ export interface CompiledPolicy {
 
 const cache = new WeakMap<Policy, CompiledPolicy>();
 
-function stripPrefix(message: string): string {
-  return message.replace(/^@scanner\/(?:tag|image): /, '');
+/** The same hint for every audience: the fix is in the value itself. */
+function everyone(hint: string): NonNullable<PolicyProblem['hints']> {
+  return { cli: hint, config: hint, library: hint };
+}
+
+/** A nested package's error (`TagError`, `ImageError`) as the problem of one policy field. */
+function fromNested(field: string, input: string, error: { detail: string; fields: { reason?: string | undefined; hints?: PolicyProblem['hints'] } }): PolicyProblem {
+  return { field, input, reason: error.fields.reason ?? error.detail, hints: error.fields.hints, cause: error };
 }
 
 function onlyFor(root: string, field: string, strategy: Strategy, allowed: readonly Strategy[]): PolicyError {
-  return new PolicyError(
-    'invalid_policy',
-    `${root}.${field}: not used by strategy "${strategy}" (only by ${allowed.join(', ')}); remove it`,
-  );
+  return policyError('invalid_policy', {
+    field: `${root}.${field}`,
+    reason: `not used by strategy "${strategy}" (only by ${allowed.join(', ')})`,
+    hints: everyone('remove it'),
+  });
 }
 
 function compileMatchers(root: string, policy: Policy): (name: string) => boolean {
@@ -69,14 +77,14 @@ function compileMatchers(root: string, policy: Policy): (name: string) => boolea
     const list = policy[field];
     if (list === undefined) continue;
     if (field === 'allowTags' && list.length === 0) {
-      throw new PolicyError('invalid_policy', `${root}.allowTags: an empty list allows no tag; omit it to allow every tag`);
+      throw policyError('invalid_policy', { field: `${root}.allowTags`, reason: 'an empty list allows no tag', hints: everyone('omit it to allow every tag') });
     }
     list.forEach((matcher, index) => {
       try {
         createTagFilter({ allow: [matcher] });
       } catch (error) {
         if (!isTagError(error)) throw error;
-        throw new PolicyError('invalid_matcher', `${root}.${field}[${index}]: ${stripPrefix(error.message)}`, { cause: error });
+        throw policyError('invalid_matcher', fromNested(`${root}.${field}[${index}]`, matcher, error));
       }
     });
   }
@@ -91,21 +99,21 @@ function compileExtract(root: string, policy: Policy, strategy: Strategy): Extra
   } catch (error) {
     if (!isTagError(error)) throw error;
     const field = error.code === 'invalid_template' ? 'template' : 'pattern';
-    throw new PolicyError('invalid_extract', `${root}.extract.${field}: ${stripPrefix(error.message)}`, { cause: error });
+    throw policyError('invalid_extract', fromNested(`${root}.extract.${field}`, policy.extract[field], error));
   }
 }
 
 function compilePlatforms(root: string, policy: Policy): readonly Platform[] | undefined {
   if (policy.platforms === undefined) return undefined;
   if (policy.platforms.length === 0) {
-    throw new PolicyError('invalid_policy', `${root}.platforms: an empty list; omit it to accept any platform`);
+    throw policyError('invalid_policy', { field: `${root}.platforms`, reason: 'an empty list', hints: everyone('omit it to accept any platform') });
   }
   return policy.platforms.map((text, index) => {
     try {
       return parsePlatform(text);
     } catch (error) {
       if (!isImageError(error)) throw error;
-      throw new PolicyError('invalid_platform', `${root}.platforms[${index}]: ${stripPrefix(error.message)}`, { cause: error });
+      throw policyError('invalid_platform', fromNested(`${root}.platforms[${index}]`, text, error));
     }
   });
 }
@@ -115,7 +123,7 @@ function compileRange(root: string, constraint: string): VersionRange {
     return parseRange(constraint);
   } catch (error) {
     if (!(error instanceof RangeSyntaxError)) throw error;
-    throw new PolicyError('invalid_constraint', `${root}.constraint: ${error.message}`, { cause: error.cause ?? error });
+    throw policyError('invalid_constraint', { field: `${root}.constraint`, input: constraint, reason: error.message, cause: error.cause ?? error });
   }
 }
 
@@ -129,7 +137,7 @@ function checkFields(root: string, policy: Policy, strategy: Strategy): void {
     throw onlyFor(root, 'order', strategy, ['alphabetical', 'numerical']);
   }
   if (policy.limit !== undefined && !(Number.isSafeInteger(policy.limit) && policy.limit > 0)) {
-    throw new PolicyError('invalid_policy', `${root}.limit: expected a positive integer, got ${String(policy.limit)}`);
+    throw policyError('invalid_policy', { field: `${root}.limit`, reason: `expected a positive integer, got ${String(policy.limit)}` });
   }
 }
 
@@ -189,7 +197,12 @@ export function compilePolicy(policy: Policy, root = 'policy'): CompiledPolicy {
   if (cached !== undefined) return cached;
   const strategy = resolveStrategy(policy.strategy);
   if (strategy === undefined) {
-    throw new PolicyError('invalid_policy', `${root}.strategy: unknown strategy ${JSON.stringify(policy.strategy)}; use one of ${strategyList}`);
+    throw policyError('invalid_policy', {
+      field: `${root}.strategy`,
+      input: policy.strategy,
+      reason: `unknown strategy ${JSON.stringify(policy.strategy)}`,
+      hints: everyone(`use one of ${strategyList}`),
+    });
   }
   checkFields(root, policy, strategy);
   const accept = compileMatchers(root, policy);
@@ -272,10 +285,22 @@ export function compilePolicy(policy: Policy, root = 'policy'): CompiledPolicy {
     case 'digest': {
       const tracked = policy.constraint;
       if (tracked === undefined) {
-        throw new PolicyError('invalid_constraint', `${root}.constraint: required by strategy "digest": name the tag to track, e.g. "latest"`);
+        throw policyError('invalid_constraint', {
+          field: `${root}.constraint`,
+          reason: 'required by strategy "digest"',
+          hints: {
+            cli: 'name the tag to track, e.g. --constraint latest',
+            config: 'name the tag to track, e.g. constraint: latest',
+            library: 'name the tag to track, e.g. "latest"',
+          },
+        });
       }
       if (!isTagName(tracked)) {
-        throw new PolicyError('invalid_constraint', `${root}.constraint: "${tracked}" is not a valid tag name ([A-Za-z0-9_][A-Za-z0-9._-]{0,127})`);
+        throw policyError('invalid_constraint', {
+          field: `${root}.constraint`,
+          input: tracked,
+          reason: `"${tracked}" is not a valid tag name ([A-Za-z0-9_][A-Za-z0-9._-]{0,127})`,
+        });
       }
       read = (name, slot) => {
         if (name !== tracked || !accept(name)) return false;

@@ -1,3 +1,6 @@
+import { ScannerError } from '@scanner/image';
+import type { ScannerErrorOptions } from '@scanner/image';
+
 /**
  * What went wrong in `@scanner/version`:
  * - `invalid_policy`: the policy object has the wrong shape, an unknown field, or fields that do not go
@@ -16,25 +19,55 @@ export type PolicyErrorCode =
   | 'invalid_platform'
   | 'needs_metadata';
 
-/** Options for {@link PolicyError}. */
-export interface PolicyErrorOptions {
+/**
+ * Options for {@link PolicyError}: the cause and the fields of a `ScannerError`. `field` is the key path of the
+ * offending entry (`policy.allowTags[1]`, under the caller's `path`), `input` its value as given, `reason` what
+ * is wrong with it without the path, and `hints` what to do per audience.
+ */
+export interface PolicyErrorOptions extends ScannerErrorOptions {
   /** The underlying error, e.g. a `TagError` or a `ZodError`. */
-  cause?: unknown;
+  readonly cause?: unknown;
 }
 
 /**
- * The one error type of `@scanner/version`. Messages name the offending field as a path
- * (`policy.constraint: invalid semver range "1.x.y"`). Match on `code` (or use {@link isPolicyError}) rather
- * than `instanceof`: two copies of the package can be installed side by side.
+ * The one error type of `@scanner/version`, a `ScannerError` of `@scanner/image`. Messages name the offending
+ * field as a path (`policy.constraint: invalid semver range "1.x.y"`), and `fields.field` holds that path, so
+ * an app can name the place in its own terms (a CLI flag, a config key). Match on `code` (or use
+ * {@link isPolicyError}, or `isScannerError` for any package of this project) rather than `instanceof`: two
+ * copies of the package can be installed side by side.
  */
-export class PolicyError extends Error {
+export class PolicyError extends ScannerError<PolicyErrorCode> {
   override readonly name = 'PolicyError';
-  readonly code: PolicyErrorCode;
 
+  /** @param message The detail, without the package prefix; it is added here. */
   constructor(code: PolicyErrorCode, message: string, options: PolicyErrorOptions = {}) {
-    super(`@scanner/version: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
+    super('@scanner/version', code, message, options);
   }
+}
+
+/** What {@link policyError} needs besides the code. */
+export interface PolicyProblem {
+  /** The key path, e.g. `policy.allowTags[1]`. */
+  readonly field: string;
+  /** What is wrong, without the path. */
+  readonly reason: string;
+  /** The value as given, when it is text. */
+  readonly input?: string | undefined;
+  /** What to do, per audience; the library's hint ends the message. */
+  readonly hints?: ScannerErrorOptions['hints'];
+  readonly cause?: unknown;
+}
+
+/** A {@link PolicyError} whose message is `<field>: <reason>[; <library hint>]` and whose fields keep the parts. */
+export function policyError(code: PolicyErrorCode, problem: PolicyProblem): PolicyError {
+  const hint = problem.hints?.library;
+  return new PolicyError(code, `${problem.field}: ${problem.reason}${hint === undefined ? '' : `; ${hint}`}`, {
+    field: problem.field,
+    reason: problem.reason,
+    ...(problem.input === undefined ? {} : { input: problem.input }),
+    ...(problem.hints === undefined ? {} : { hints: problem.hints }),
+    ...(problem.cause === undefined ? {} : { cause: problem.cause }),
+  });
 }
 
 const codes: ReadonlySet<string> = new Set<PolicyErrorCode>([

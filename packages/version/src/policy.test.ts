@@ -1,3 +1,4 @@
+import { isScannerError } from '@scanner/image';
 import { describe, expect, test } from 'vitest';
 import type { PolicyErrorCode } from './index.ts';
 import { isPolicyError, parsePolicy, PolicyError } from './index.ts';
@@ -100,7 +101,10 @@ describe('parsePolicy: errors name the field', () => {
     [{ strategy: 'semver', ignoreTags: ['[abc'] }, 'invalid_matcher', 'policy.ignoreTags[0]: invalid glob "[abc"'],
     [{ strategy: 'semver', ignoreTags: [''] }, 'invalid_matcher', 'policy.ignoreTags[0]: empty matcher'],
     [{ strategy: 'numerical', extract: { pattern: '(', template: '$1' } }, 'invalid_extract', 'policy.extract.pattern: invalid regexp "("'],
-    [{ strategy: 'numerical', extract: { pattern: 'v(\\d+)', template: '$2' } }, 'invalid_extract', 'policy.extract.template: invalid extract template "$2"'],
+    [{ strategy: 'numerical', extract: { pattern: 'v(\\d+)', template: '$<n>' } }, 'invalid_extract', 'policy.extract.template: invalid extract template "$<n>"'],
+    // The issue's example: `regex:` is a typo for `regexp:`, and used to be a glob that never matched.
+    [{ strategy: 'semver', allowTags: ['v*', 'regex:^1\\.2'] }, 'invalid_matcher', 'policy.allowTags[1]: unknown matcher prefix "regex:"'],
+    [{ strategy: 'semver', ignoreTags: ['org/app:*-rc*'] }, 'invalid_matcher', 'policy.ignoreTags[0]: glob "org/app:*-rc*" can never match a tag'],
     [{ strategy: 'numerical', extract: { pattern: 'v(\\d+)' } }, 'invalid_policy', 'policy.extract.template: expected a template string'],
     [{ strategy: 'semver', platforms: ['linux'] }, 'invalid_platform', 'policy.platforms[0]: invalid platform "linux"'],
     [{ strategy: 'semver', platforms: [] }, 'invalid_policy', 'policy.platforms: an empty list'],
@@ -140,6 +144,37 @@ describe('parsePolicy: errors name the field', () => {
     const error = policyError({ strategy: 'semver', strict: 1, limit: -1 });
     expect(error.message).toContain('policy.strict: expected true or false');
     expect(error.message).toContain('policy.limit: expected a positive integer');
+  });
+});
+
+describe('parsePolicy: errors carry their parts as fields', () => {
+  test.each<[unknown, Record<string, unknown>]>([
+    [
+      { strategy: 'semver', allowTags: ['v*', 'regex:^1\\.2'] },
+      { field: 'policy.allowTags[1]', input: 'regex:^1\\.2', reason: expect.stringMatching(/^unknown matcher prefix "regex:"/), hints: expect.objectContaining({ cli: 'did you mean "regexp:^1\\.2"?' }) },
+    ],
+    [
+      { strategy: 'numerical', extract: { pattern: '(', template: '$1' } },
+      { field: 'policy.extract.pattern', input: '(', reason: expect.stringMatching(/^invalid regexp "\("/), hints: expect.objectContaining({ library: 'fix the pattern (RE2/Go or JavaScript syntax)' }) },
+    ],
+    [{ strategy: 'semver', constraint: '1.x.y' }, { field: 'policy.constraint', input: '1.x.y', reason: 'invalid semver range "1.x.y"' }],
+    [{ strategy: 'semver', platforms: ['linux/amd64', 'linux'] }, { field: 'policy.platforms[1]', input: 'linux', reason: expect.stringMatching(/^invalid platform "linux"/) }],
+    [{ strategy: 'semver', order: 'asc' }, { field: 'policy.order', reason: 'not used by strategy "semver" (only by alphabetical, numerical)', hints: { cli: 'remove it', config: 'remove it', library: 'remove it' } }],
+    [{ strategy: 'semvers' }, { field: 'policy.strategy', input: 'semvers', reason: 'unknown strategy "semvers"', hints: expect.objectContaining({ cli: expect.stringMatching(/^use one of semver, newest-build/) as string }) }],
+    [{ strategy: 'digest' }, { field: 'policy.constraint', reason: 'required by strategy "digest"', hints: expect.objectContaining({ cli: 'name the tag to track, e.g. --constraint latest', library: 'name the tag to track, e.g. "latest"' }) }],
+    [{ strategy: 'semver', contraint: '^1' }, { field: 'policy', reason: 'unknown field(s) "contraint"' }],
+  ])('%j', (input, fields) => {
+    const error = policyError(input);
+    expect(isScannerError(error)).toBe(true);
+    expect(error.package).toBe('@scanner/version');
+    expect(error.fields).toMatchObject(fields);
+    // The message is the field, the reason and the library's hint, so it still reads on its own.
+    const hint = error.fields.hints?.library;
+    expect(error.detail.startsWith(`${error.fields.field ?? ''}: ${error.fields.reason ?? ''}${hint === undefined ? '' : `; ${hint}`}`)).toBe(true);
+  });
+
+  test('path roots the field too', () => {
+    expect(policyError({ strategy: 'semver', ignoreTags: ['ok', '['] }, { path: 'sync[0].tags' }).fields.field).toBe('sync[0].tags.ignoreTags[1]');
   });
 });
 

@@ -82,6 +82,16 @@ export function formatPath(root: string, path: readonly PropertyKey[]): string {
   return text;
 }
 
+/** The value at a zod issue's path in the input, if any. */
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
 /** Options for {@link parsePolicy}. */
 export interface ParsePolicyOptions {
   /**
@@ -97,19 +107,34 @@ export interface ParsePolicyOptions {
  * strategy aliases resolved. Everything is checked up front: the shape (with zod), the semver range, every
  * matcher, the extract pattern and template, the platforms, and fields that do not fit the strategy.
  *
- * @throws {PolicyError} naming the field, e.g. `policy.constraint: invalid semver range "1.x.y"`.
+ * @throws {PolicyError} naming the field, e.g. `policy.constraint: invalid semver range "1.x.y"`, with
+ *   `fields.field` (the path), `fields.input` (the value, when text), `fields.reason` and `fields.hints`.
  */
 export function parsePolicy(input: unknown, options: ParsePolicyOptions = {}): Policy {
   const root = options.path ?? 'policy';
   const result = policySchema.safeParse(input);
   if (!result.success) {
-    const message = result.error.issues
-      .map((issue) => {
-        const keys = issue.code === 'unrecognized_keys' ? `: unknown field(s) ${issue.keys.map((key) => `"${key}"`).join(', ')}` : '';
-        return keys === '' ? `${formatPath(root, issue.path)}: ${issue.message}` : `${formatPath(root, issue.path)}${keys}`;
-      })
-      .join('; ');
-    throw new PolicyError('invalid_policy', message, { cause: result.error });
+    const problems = result.error.issues.map((issue) => {
+      const field = formatPath(root, issue.path);
+      if (issue.code === 'unrecognized_keys') return { field, reason: `unknown field(s) ${issue.keys.map((key) => `"${key}"`).join(', ')}`, hint: undefined };
+      // The strategy's message carries its own list of names; keep it apart as the hint.
+      const [reason = issue.message, hint] = issue.message.split('; ');
+      return { field, reason, hint };
+    });
+    const [first] = problems;
+    const message = problems.map((problem) => `${problem.field}: ${problem.reason}${problem.hint === undefined ? '' : `; ${problem.hint}`}`).join('; ');
+    const value = first === undefined ? undefined : valueAt(input, result.error.issues[0]?.path ?? []);
+    throw new PolicyError('invalid_policy', message, {
+      cause: result.error,
+      ...(first === undefined
+        ? {}
+        : {
+            field: first.field,
+            reason: first.reason,
+            ...(typeof value === 'string' ? { input: value } : {}),
+            ...(first.hint === undefined ? {} : { hints: { cli: first.hint, config: first.hint, library: first.hint } }),
+          }),
+    });
   }
   const data = result.data;
   const policy: Policy = Object.freeze({
