@@ -147,7 +147,10 @@ async function copyItem(run: RunContext, item: PlanItem, signal: AbortSignal): P
     if (item.referrers || item.provenance) {
       // Referrers and provenance point at the manifest by digest, so it goes first; the tag still comes last.
       manifest = await copyManifest(context, from, to, digest);
-      if (item.referrers) run.stats.referrersCopied += await copyReferrers(run, context, from, to, manifest);
+      if (item.referrers) {
+        const copied = await copyReferrers(run, context, from, to, manifest);
+        run.stats.referrersCopied += copied;
+      }
       if (item.provenance) {
         if (await writeProvenance(run, context, to, manifest, item)) run.stats.provenanceWritten++;
       }
