@@ -25,7 +25,9 @@ import type { AuthRuntime } from './auth.ts';
 import { copyBlob, copyImage } from './copy.ts';
 import type { CopyImageResult, CopyOptions } from './copy.ts';
 import { putManifest, uploadBlob } from './upload.ts';
-import type { PutManifestOptions, UploadBlobOptions, UploadBlobResult, UploadSource } from './upload.ts';
+import { createSyncMethods } from './sync-methods.ts';
+import type { MirrorMethods, ReferrerMethods } from './sync-methods.ts';
+import type { PutManifestOptions, PutManifestResult, UploadBlobOptions, UploadBlobResult, UploadSource } from './upload.ts';
 
 /** Settings overrides for one registry; `registry` is filled in, `origin` defaults to `resolveEndpoint`. */
 export type RegistrySettingsInput = Partial<RegistrySettings>;
@@ -85,7 +87,7 @@ export interface RegistryClientOptions {
 export type ReferenceInput = string | ImageReference;
 
 /** A registry client. Every method takes `signal` in its options; see the README for the request budget of each. */
-export interface RegistryClient {
+export interface RegistryClient extends MirrorMethods, ReferrerMethods {
   /** All tags of a repository (`ghcr.io/org/app`; a tag or digest in the reference is ignored). */
   listTags(repository: ReferenceInput, options?: TagListOptions): Promise<string[]>;
   /** The tag list page by page. */
@@ -107,7 +109,7 @@ export interface RegistryClient {
    */
   uploadBlob(repository: ReferenceInput, source: UploadSource | (() => Promise<UploadSource>), options?: UploadBlobOptions): Promise<UploadBlobResult>;
   /** PUTs manifest bytes exactly as given under the reference's tag or digest. */
-  putManifest(reference: ReferenceInput, bytes: Uint8Array, options: PutManifestOptions): Promise<{ readonly digest: string }>;
+  putManifest(reference: ReferenceInput, bytes: Uint8Array, options: PutManifestOptions): Promise<PutManifestResult>;
   /** Copies one blob between repositories: mount within a registry, else stream GET → PUT. */
   copyBlob(from: ReferenceInput, to: ReferenceInput, descriptor: { readonly digest: string; readonly size: number }, options?: { signal?: AbortSignal }): Promise<UploadBlobResult>;
   /** Copies a manifest or an index with all children and blobs; digests are preserved. */
@@ -273,8 +275,6 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
           repository: reference.repository,
         });
       }
-      const digest = manifest.manifest.config.digest;
-      const bytes = await getBlobBytes(session, reference.repository, digest, core.limits.maxConfigBytes, callOptions.signal === undefined ? {} : { signal: callOptions.signal });
       const reason = notAnImageReason(manifest.manifest);
       if (reason !== undefined) {
         throw new RegistryError('not_an_image', `${String(reference)} is not a container image: ${reason}`, {
@@ -283,6 +283,8 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
           tag: reference.tag,
         });
       }
+      const digest = manifest.manifest.config.digest;
+      const bytes = await getBlobBytes(session, reference.repository, digest, core.limits.maxConfigBytes, callOptions.signal === undefined ? {} : { signal: callOptions.signal });
       try {
         return { digest, config: parseImageConfig(bytes), bytes };
       } catch (error) {
@@ -332,10 +334,11 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     async settingsFor(registry) {
       return (await core.session(registry)).context.settings;
     },
+    ...createSyncMethods(core),
     close: () => closeCore(core),
   };
+  clientEmitters.set(client, core.runtime.emit);
+  return client;
 }
 
 export type { Platform };
-  clientEmitters.set(client, core.runtime.emit);
-  return client;

@@ -26,6 +26,8 @@ export type RegistryErrorCode =
   | 'TOOMANYREQUESTS'
   // ours
   | 'not_found'
+  /** A push was refused because the target repository (an ECR repository, a Harbor project) does not exist yet: create it. */
+  | 'repository_not_found'
   | 'unauthorized'
   | 'forbidden'
   | 'rate_limited'
@@ -53,12 +55,12 @@ export interface RegistryErrorDetails extends Omit<ErrorFields, 'registry' | 're
   /** Registry host, e.g. `ghcr.io`. */
   registry?: string | undefined;
   repository?: string | undefined;
-  cause?: unknown;
-}
   /**
    * For `rate_limited`: how long the registry asked to wait (`Retry-After`), in milliseconds, when it said so.
    */
   retryAfterMs?: number | undefined;
+  cause?: unknown;
+}
 
 /**
  * The one error type of `@scanner/registry`, a `ScannerError` of `@scanner/image`: `code`, `package`
@@ -71,23 +73,23 @@ export class RegistryError extends ScannerError<RegistryErrorCode> {
   readonly status: number | undefined;
   readonly registry: string | undefined;
   readonly repository: string | undefined;
-
-  constructor(code: RegistryErrorCode, message: string, details: RegistryErrorDetails = {}) {
   /** See {@link RegistryErrorDetails.retryAfterMs}. */
   readonly retryAfterMs: number | undefined;
+
+  constructor(code: RegistryErrorCode, message: string, details: RegistryErrorDetails = {}) {
     const { status, retryAfterMs, ...fields } = details;
     super('@scanner/registry', code, message, fields);
     this.status = status;
     this.registry = details.registry;
     this.repository = details.repository;
-  }
-}
     this.retryAfterMs = retryAfterMs;
   }
 
   /** The hint for one audience, if the error has one. */
   hint(audience: HintAudience): string | undefined {
     return this.fields.hints?.[audience];
+  }
+}
 
 /** True for any `RegistryError`, including one thrown by another installed copy of this package. */
 export function isRegistryError(error: unknown): error is RegistryError {

@@ -40,3 +40,10 @@ export { loadRegistriesConfig, parseRegistriesConfig, resolveRegistrySettings } 
 export type { RegistriesConfig, RegistriesConfigOptions, RegistryConfigEntry, RegistryLookup, ResolveRegistrySettingsOptions, TagSortMode } from './registries-config.ts';
 export { checkCacheTtlMs, encodeCacheValue, quoteCacheInput } from './cache-codec.ts';
 export type { CacheInputFailure } from './cache-codec.ts';
+export type { PutManifestResult } from './upload.ts';
+export { formatMirrorLocation, mirrorReferences, parseMirrorLocation } from './mirrors.ts';
+export type { MirrorBlobOptions, MirrorBlobResult, MirrorLocation, MirrorManifestResult, MirrorReadOptions, MirrorSource } from './mirrors.ts';
+export { referrerDescriptor, referrersTag } from './referrers.ts';
+export type { CopyReferrersOptions, CopyReferrersResult, ListReferrersOptions, PushReferrerOptions, PushReferrerResult, ReferrersList, ReferrersVia, UpdateReferrersTagResult } from './referrers.ts';
+export type { MirrorMethods, ReferrerMethods } from './sync-methods.ts';
+export { isCountedRequest, quotaResetAtMs } from './rate-limit-floor.ts';

@@ -6,6 +6,8 @@ export interface RateLimitInfo {
   readonly remaining: number | undefined;
   /** Window length in seconds (`w=21600`). */
   readonly windowSeconds: number | undefined;
+  /** Seconds until the quota resets (`RateLimit-Reset`, IETF draft), when sent. */
+  readonly resetSeconds?: number | undefined;
   /** `Docker-RateLimit-Source` (the IP or account the quota applies to), when sent. */
   readonly source: string | undefined;
   /** When the response carrying these headers arrived, in epoch milliseconds. */
@@ -32,7 +34,7 @@ function parseQuota(value: string | undefined): { value: number; window: number 
   return { value: parsed, window };
 }
 
-/** Reads `RateLimit-Limit`, `RateLimit-Remaining` and `Docker-RateLimit-Source`; undefined when absent. */
+/** Reads `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` and `Docker-RateLimit-Source`; undefined when absent. */
 export function parseRateLimitHeaders(headers: Record<string, HeaderValue>, nowMs: number): RateLimitInfo | undefined {
   const limit = parseQuota(first(headers['ratelimit-limit']));
   const remaining = parseQuota(first(headers['ratelimit-remaining']));
@@ -41,6 +43,7 @@ export function parseRateLimitHeaders(headers: Record<string, HeaderValue>, nowM
     limit: limit?.value,
     remaining: remaining?.value,
     windowSeconds: limit?.window ?? remaining?.window,
+    resetSeconds: parseQuota(first(headers['ratelimit-reset']))?.value,
     source: first(headers['docker-ratelimit-source']),
     observedAtMs: nowMs,
   };

@@ -10,6 +10,7 @@ import type { DockerConfigCredentials } from './docker-config.ts';
 import { parseDurationMs } from './duration.ts';
 import { isDockerHub, normalizeRegistryHost, resolveEndpoint, withoutUserInfo } from './endpoint.ts';
 import { RegistryError, isRegistryError } from './errors.ts';
+import { formatMirrorLocation, parseMirrorLocation } from './mirrors.ts';
 import type { CredentialProvider, RegistrySettings } from './settings.ts';
 
 /** Argo CD Image Updater's `tagsortmode`: accepted for compatibility, exposed on the entry. */
@@ -202,6 +203,15 @@ export async function parseRegistriesConfig(text: string, options: RegistriesCon
       if (pems.length > 0) ca = `${pems.join('\n')}\n`;
     }
 
+    const mirrors: string[] = [];
+    for (const [mirrorIndex, mirror] of (item.mirrors ?? []).entries()) {
+      // The schema has checked the syntax; these checks need the entry's normalised prefix.
+      const location = formatMirrorLocation(parseMirrorLocation(mirror));
+      if (location === prefix) report(`mirrors[${mirrorIndex}]`, `"${location}" is this entry's own prefix; a mirror must be another registry or path`);
+      else if (mirrors.includes(location)) report(`mirrors[${mirrorIndex}]`, `"${location}" is listed twice`);
+      else mirrors.push(location);
+    }
+
     if (problems.length > before || host === undefined || origin === undefined || prefix === undefined) continue;
 
     const timeoutMs = item.timeout_ms ?? (item.timeout === undefined ? undefined : parseDurationMs(item.timeout));
@@ -220,6 +230,8 @@ export async function parseRegistriesConfig(text: string, options: RegistriesCon
         concurrency: item.concurrency,
         timeoutMs,
         tokenRealmAllowList: item.token_realm_allow_list,
+        mirrors: mirrors.length === 0 ? undefined : mirrors,
+        rateLimitFloor: item.ratelimit_floor,
       }),
     };
     const entry: RegistryConfigEntry = {
@@ -388,6 +400,14 @@ const duration = z.string().superRefine((value, context) => {
   }
 });
 
+const mirrorLocation = z.string().min(1).superRefine((value, context) => {
+  try {
+    parseMirrorLocation(value);
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: messageOf(error) });
+  }
+});
+
 const credentialsSchema = z.union([
   z.string().min(1),
   z.strictObject({ username: z.string().min(1), password: z.string().min(1) }),
@@ -415,6 +435,8 @@ const entrySchema = z.strictObject({
   timeout: duration.optional(),
   timeout_ms: z.int().positive().optional(),
   token_realm_allow_list: z.array(z.string().min(1)).optional(),
+  mirrors: z.array(mirrorLocation).optional(),
+  ratelimit_floor: z.int().nonnegative().optional(),
 });
 
 const fileSchema = z.strictObject({ registries: z.array(entrySchema).nullish() });

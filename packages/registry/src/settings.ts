@@ -39,4 +39,14 @@ export interface RegistrySettings {
   readonly timeoutMs?: number;
   /** Extra hosts (besides the registry's own registrable domain) that may receive credentials as token realms. */
   readonly tokenRealmAllowList?: readonly string[];
+  /**
+   * Pull-through mirrors of this registry, read in order before it: each `host[/path-prefix]`, e.g.
+   * `mirror.gcr.io` or `127.0.0.1:5001/dockerhub`. See `mirrorReferences`.
+   */
+  readonly mirrors?: readonly string[];
+  /**
+   * When the registry's `RateLimit-Remaining` falls below this, manifest GETs to it wait until its window
+   * resets instead of spending the rest of the quota. See `rate-limit-floor.ts`. @default no floor
+   */
+  readonly rateLimitFloor?: number;
 }

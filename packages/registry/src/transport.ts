@@ -7,6 +7,7 @@ import { isLoopbackHost } from './endpoint.ts';
 import { RegistryError, isRegistryError } from './errors.ts';
 import type { RegistryEvent, RequestKind } from './events.ts';
 import { createSemaphore, createTokenBucket, parseRateLimitHeaders } from './rate-limit.ts';
+import { waitForRateLimitFloor } from './rate-limit-floor.ts';
 import type { RateLimitInfo, Semaphore, Sleep, TokenBucket } from './rate-limit.ts';
 import { backoffDelayMs, isRetryableStatus, parseRetryAfterMs } from './retry.ts';
 import type { RetryOptions } from './retry.ts';
@@ -269,6 +270,7 @@ async function exchange(
   redirect: number,
 ): Promise<SendResponse> {
   const { url, body } = request;
+  await waitForRateLimitFloor(context, runtime, request);
   const release = await context.semaphore.acquire(request.signal);
   try {
     await context.bucket?.take(request.signal);
@@ -318,7 +320,7 @@ async function exchange(
     });
   }
   const responseHeaders: Headers = data.headers;
-  const rateLimit = sameHost ? parseRateLimitHeaders(responseHeaders, Date.now()) : undefined;
+  const rateLimit = sameHost ? parseRateLimitHeaders(responseHeaders, runtime.now()) : undefined;
   if (rateLimit !== undefined) context.rateLimit = rateLimit;
   const length = headerValue(responseHeaders, 'content-length');
   runtime.emit({

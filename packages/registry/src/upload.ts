@@ -8,6 +8,7 @@ import { RegistryError } from './errors.ts';
 import { checkDigest, manifestReference } from './manifests.ts';
 import { isLoopbackHost } from './endpoint.ts';
 import { errorFromResponse } from './response-error.ts';
+import { pushFailure } from './repository-missing.ts';
 import { v2Url } from './session.ts';
 import type { Session } from './session.ts';
 import { discard, displayUrl, headerValue } from './transport.ts';
@@ -129,7 +130,7 @@ export async function uploadBlob(
     url.searchParams.set('mount', digest);
     url.searchParams.set('from', options.mountFrom);
     const mounted = await request('POST', url, { retry: true, kind: 'mount' });
-    if (mounted.status !== 201 && mounted.status !== 202) throw await fail(mounted, 'POST', url, `mounting ${digest} from ${options.mountFrom}`);
+    if (mounted.status !== 201 && mounted.status !== 202) throw await pushFailure(context, runtime, { method: 'POST', url, repository }, mounted, `mounting ${digest} from ${options.mountFrom}`, 'upload');
     await discard(mounted.body);
     if (mounted.status === 201) return { digest, size: options.size, outcome: 'mounted' };
     opened = mounted;
@@ -142,7 +143,7 @@ export async function uploadBlob(
     const url = v2Url(session, repository, 'blobs/uploads/');
     // An abandoned upload session is harmless, so starting one is safe to retry.
     const started = await request('POST', url, { retry: true });
-    if (started.status !== 202) throw await fail(started, 'POST', url, 'starting a blob upload');
+    if (started.status !== 202) throw await pushFailure(context, runtime, { method: 'POST', url, repository }, started, 'starting a blob upload', 'upload');
     await discard(started.body);
     opened = started;
   }
@@ -229,11 +230,22 @@ export interface PutManifestOptions {
   readonly signal?: AbortSignal;
 }
 
+/** What a manifest PUT answered. */
+export interface PutManifestResult {
+  readonly digest: string;
+  /**
+   * The registry's `OCI-Subject` header: the subject digest it recorded for the referrers API (OCI
+   * distribution-spec 1.1). `undefined` for a manifest without `subject`, or when the registry has no referrers
+   * API, in which case the pusher must update the referrers tag schema (`pushReferrer` does).
+   */
+  readonly subject: string | undefined;
+}
+
 /**
  * PUTs manifest bytes exactly as given under the reference's tag (or digest), so the digest survives a
  * copy. Checks the bytes against the reference's digest first and the registry's `Docker-Content-Digest` after.
  */
-export async function putManifest(session: Session, reference: ImageReference, bytes: Uint8Array, options: PutManifestOptions): Promise<{ digest: string }> {
+export async function putManifest(session: Session, reference: ImageReference, bytes: Uint8Array, options: PutManifestOptions): Promise<PutManifestResult> {
   const { context, runtime, limits } = session;
   const repository = reference.repository;
   if (bytes.byteLength > limits.maxManifestBytes) {
@@ -255,11 +267,11 @@ export async function putManifest(session: Session, reference: ImageReference, b
     scopes: [repositoryScope(repository, 'pull,push')],
   };
   const response = await authorizedSend(context, runtime, request);
-  if (response.status !== 201) throw await errorFromResponse(context, runtime, request, response, `pushing the manifest ${repository}:${target}`);
+  if (response.status !== 201) throw await pushFailure(context, runtime, request, response, `pushing the manifest ${repository}:${target}`, 'manifest');
   await discard(response.body);
   const echoed = headerValue(response.headers, 'docker-content-digest');
   if (echoed !== undefined && echoed !== digest) {
     throw new RegistryError('digest_mismatch', `${context.registry} stored the manifest ${displayUrl(url)} as ${echoed}, not ${digest}`, { registry: context.registry, repository });
   }
-  return { digest };
+  return { digest, subject: headerValue(response.headers, 'oci-subject') };
 }
