@@ -1,0 +1,122 @@
+import type { Writable } from 'node:stream';
+import type { Redis } from 'ioredis';
+import type { Cache } from '@scanner/registry';
+import { createLogger } from './log.ts';
+import type { Logger } from './log.ts';
+import { USAGE, WorkerOptionsError, parseWorkerOptions } from './options.ts';
+import type { WorkerOptions } from './options.ts';
+import { createSyncEngine } from './sync-engine.ts';
+import { startWorker } from './worker.ts';
+import type { RunningWorker } from './worker.ts';
+
+/** What {@link main} runs with. */
+export interface MainIo {
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Where SIGTERM/SIGINT/SIGHUP come from. @default process */
+  readonly signals?: Pick<NodeJS.Process, 'on' | 'off'>;
+}
+
+/** The user agent the worker sends to registries. */
+export const USER_AGENT = 'scanner-worker (+https://github.com/registry-scanner/registry-scanner)';
+
+/** Secrets in the options that must never be logged. */
+function secretsOf(options: WorkerOptions): string[] {
+  const secrets: string[] = [];
+  if (options.triggerToken !== undefined) secrets.push(options.triggerToken);
+  if (options.redisUrl !== undefined) {
+    try {
+      const url = new URL(options.redisUrl);
+      if (url.password !== '') secrets.push(decodeURIComponent(url.password));
+    } catch {
+      // Validated as a redis:// URL already; an unparsable one holds no password we could find.
+    }
+  }
+  return secrets;
+}
+
+/** Builds the scan cache: in Redis with `--redis` (its own fail-fast connection), else in memory. */
+async function createCache(options: WorkerOptions, redis: Redis | undefined): Promise<Cache> {
+  if (redis !== undefined && options.redisUrl !== undefined) {
+    const { createRedisCache } = await import('@scanner/cache-redis');
+    return createRedisCache({ url: options.redisUrl, keyPrefix: `${options.redisPrefix}:`, namespace: 'scan-cache' });
+  }
+  const { createMemoryCache } = await import('@scanner/cache-memory');
+  return createMemoryCache({ namespace: 'scanner-worker' });
+}
+
+/**
+ * Starts the worker from argv and the environment and runs until SIGTERM or SIGINT; SIGHUP reloads the config.
+ * Resolves the exit code: 0 after a clean shutdown, 2 for bad options, 1 when starting failed.
+ */
+export async function main(argv: readonly string[], io: MainIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseWorkerOptions(argv, io.env);
+  } catch (error) {
+    if (error instanceof WorkerOptionsError) {
+      io.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  if (parsed.kind === 'help') {
+    io.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const { options } = parsed;
+  const secrets = secretsOf(options);
+  const logger: Logger = createLogger({ level: options.logLevel, secrets: () => secrets });
+  const signals = io.signals ?? process;
+
+  let worker: RunningWorker;
+  try {
+    worker = await startWorker(options, {
+      logger,
+      createEngine: async (redis) =>
+        createSyncEngine({
+          registriesConfig: options.registriesConfig,
+          insecure: options.insecure,
+          env: io.env,
+          cache: await createCache(options, redis),
+          cacheTtlMs: options.cacheTtlMs,
+          userAgent: USER_AGENT,
+        }),
+    });
+  } catch (error) {
+    logger.fatal({ err: error }, 'worker failed to start');
+    logger.flush();
+    return 1;
+  }
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'signal received');
+      signals.off('SIGHUP', hangup);
+      void worker.close().then(() => {
+        signals.off('SIGTERM', onTerm);
+        signals.off('SIGINT', onInt);
+        logger.flush();
+        resolve(0);
+      });
+    };
+    const onTerm = (): void => {
+      stop('SIGTERM');
+    };
+    const onInt = (): void => {
+      stop('SIGINT');
+    };
+    const hangup = (): void => {
+      worker.reload('SIGHUP').catch((error: unknown) => {
+        logger.error({ err: error }, 'config reload failed');
+      });
+    };
+    signals.on('SIGTERM', onTerm);
+    signals.on('SIGINT', onInt);
+    signals.on('SIGHUP', hangup);
+  });
+}
