@@ -30,3 +30,13 @@ export { PROVENANCE_ANNOTATIONS, PROVENANCE_ARTIFACT_TYPE, formatProvenance, pro
 export type { Provenance } from './provenance.ts';
 export { MUTABLE_TAGS, convertRetagger, convertSkopeoSync, mastermindsConstraintProblem, pinnedTag, retaggerTargetTag } from './convert/index.ts';
 export type { ConvertOptions, ConvertResult, ConvertedImage, ConvertedRule, ConvertedTeamFile } from './convert/index.ts';
+
+export { assembleMirrorConfig, collectConfigIssues, formatConfigIssue, loadMirrorConfig, readMirrorConfigFiles } from './config.ts';
+export type { AssembledMirrorConfig, MirrorConfigFiles, ReadMirrorConfigOptions } from './config.ts';
+export { TARGETS_FILE, parseTargetsFile, parseTeamFile } from './config-files.ts';
+export type { ConfigFileResult, ConfigLocation, TargetsFile, TeamFile, TeamImage } from './config-files.ts';
+export { compileTagRule } from './rules.ts';
+export type { CompiledRule } from './rules.ts';
+export { targetReference, targetRepository, targetTagName } from './target-path.ts';
+export { mergePlans, planImage, planMirror } from './plan.ts';
+export type { PlanImageOptions, PlanMirrorOptions } from './plan.ts';

@@ -1,0 +1,232 @@
+// The mirror config directory: `targets.yaml` and one file per team. Read per file (so a worker can keep the
+// last valid version of a file that broke), then assembled with the checks that need several files.
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isImageError } from '@scanner/image';
+import { TARGETS_FILE, parseTargetsFile, parseTeamFile } from './config-files.ts';
+import type { ConfigFileResult, ConfigLocation, TargetsFile, TeamFile, TeamImage } from './config-files.ts';
+import { SyncError } from './errors.ts';
+import { targetRepository } from './target-path.ts';
+import type { ConfigIssue, MirrorConfig, MirrorImage, MirrorTarget } from './types.ts';
+
+/** Every file of a config directory, each parsed on its own. */
+export interface MirrorConfigFiles {
+  /** The directory, as given. */
+  readonly dir: string;
+  readonly targets: ConfigFileResult<TargetsFile>;
+  /** Team files in byte order of their names. */
+  readonly teams: readonly ConfigFileResult<TeamFile>[];
+}
+
+/** What {@link assembleMirrorConfig} makes of valid files. */
+export interface AssembledMirrorConfig {
+  /** The config, without the images that have an issue. */
+  readonly config: MirrorConfig;
+  /** Problems found across files (unknown targets, colliding target repositories, invalid target paths). */
+  readonly issues: readonly ConfigIssue[];
+}
+
+/** Options of {@link readMirrorConfigFiles} and {@link loadMirrorConfig}. */
+export interface ReadMirrorConfigOptions {
+  readonly signal?: AbortSignal | undefined;
+}
+
+const isTeamFileName = (name: string): boolean => !name.startsWith('.') && /\.ya?ml$/.test(name) && name !== TARGETS_FILE;
+
+function fileIssue(file: string, message: string): ConfigIssue {
+  return { file, line: undefined, column: undefined, path: '', message };
+}
+
+function readError(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'ENOENT') return 'not found';
+  if (code === 'EISDIR') return 'is a directory, not a file';
+  if (code === 'EACCES') return 'permission denied';
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Reads and validates every file of a config directory on its own: `targets.yaml`, and each other `*.yaml` /
+ * `*.yml` (names starting with `.` are skipped, so a Kubernetes ConfigMap mount's `..data` entries are) as a
+ * team file. Never throws for bad content: each result holds its file's value or all of its issues. Use
+ * {@link assembleMirrorConfig} on the valid ones.
+ *
+ * @throws {SyncError} `invalid_config` when the directory itself cannot be read.
+ */
+export async function readMirrorConfigFiles(dir: string, options: ReadMirrorConfigOptions = {}): Promise<MirrorConfigFiles> {
+  const { signal } = options;
+  signal?.throwIfAborted();
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    const issue = fileIssue('.', `cannot read the config directory ${JSON.stringify(dir)}: ${readError(error)}`);
+    throw new SyncError('invalid_config', issue.message, { issues: [issue], file: dir, cause: error });
+  }
+  const read = async (file: string): Promise<string | ConfigIssue> => {
+    try {
+      return await readFile(join(dir, file), { encoding: 'utf8', ...(signal === undefined ? {} : { signal }) });
+    } catch (error) {
+      signal?.throwIfAborted();
+      return fileIssue(file, `cannot read ${file}: ${readError(error)}`);
+    }
+  };
+  const teamNames = names.filter(isTeamFileName).sort();
+  const [targetsText, ...teamTexts] = await Promise.all([
+    names.includes(TARGETS_FILE)
+      ? read(TARGETS_FILE)
+      : fileIssue(TARGETS_FILE, `missing: the config directory needs ${TARGETS_FILE} naming the target registries (targets: [{ name, registry, prefix? }])`),
+    ...teamNames.map(read),
+  ]);
+  const targets: ConfigFileResult<TargetsFile> =
+    typeof targetsText === 'string' ? parseTargetsFile(targetsText, TARGETS_FILE) : { file: TARGETS_FILE, ok: false, issues: [targetsText] };
+  const teams = teamNames.map((file, index): ConfigFileResult<TeamFile> => {
+    const content = teamTexts[index];
+    if (typeof content !== 'string') return { file, ok: false, issues: [content ?? fileIssue(file, 'unreadable')] };
+    if (file === 'targets.yml') return { file, ok: false, issues: [fileIssue(file, `name this file ${TARGETS_FILE}: the targets file is read by that exact name`)] };
+    return parseTeamFile(content, file);
+  });
+  return { dir, targets, teams };
+}
+
+const where = (at: ConfigLocation): string => `${at.file}${at.line === undefined ? '' : `:${at.line}:${at.column ?? 1}`} ${at.path}`.trimEnd();
+
+function issueAt(at: ConfigLocation, message: string): ConfigIssue {
+  return { ...at, message };
+}
+
+/**
+ * Puts valid files together and runs the checks that need more than one file: every target name a team file
+ * uses is in `targets.yaml`; every target repository (`<registry>[/<prefix>]/<rename or source path>`) is a
+ * valid reference; no target repository is written by two entries (a config error naming both places: use
+ * `rename` for one of them). An image with such an issue is left out of `config`; its issue names its own
+ * file, so a caller that keeps the last valid version of a file can tell whose change caused it.
+ */
+export function assembleMirrorConfig(dir: string, targetsFile: TargetsFile, teams: readonly TeamFile[]): AssembledMirrorConfig {
+  const targets = targetsFile.targets;
+  const byName = new Map<string, MirrorTarget>(targets.map((target) => [target.name, target]));
+  const known = targets.map((target) => target.name).join(', ');
+  const issues: ConfigIssue[] = [];
+  const images: MirrorImage[] = [];
+  const claims = new Map<string, TeamImage>();
+  const reportedTargets = new Set<string>();
+
+  for (const team of [...teams].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))) {
+    for (const image of team.images) {
+      const names = image.targets ?? targets.map((target) => target.name);
+      const unknown = names.filter((name) => !byName.has(name));
+      if (unknown.length > 0) {
+        const at = image.locations.targets ?? image.locations.entry;
+        const key = `${at.file} ${at.path}`;
+        if (!reportedTargets.has(key)) {
+          reportedTargets.add(key);
+          const list = unknown.map((name) => `"${name}"`).join(', ');
+          issues.push(issueAt(at, `unknown target${unknown.length > 1 ? 's' : ''} ${list}; ${TARGETS_FILE} names ${known}`));
+        }
+        continue;
+      }
+      let ok = true;
+      for (const name of names) {
+        const target = byName.get(name) as MirrorTarget;
+        let repository: string;
+        try {
+          repository = String(targetRepository(image, target));
+        } catch (error) {
+          if (!isImageError(error)) throw error;
+          ok = false;
+          issues.push(issueAt(image.locations.rename ?? image.locations.source, `the target repository at "${name}" is invalid: ${error.message.replace(/^@scanner\/image: /, '')}`));
+          continue;
+        }
+        const claim = `${name}\u0000${repository}`;
+        const first = claims.get(claim);
+        if (first === undefined) {
+          claims.set(claim, image);
+          continue;
+        }
+        ok = false;
+        const here = image.locations.rename ?? image.locations.source;
+        const there = where(first.locations.rename ?? first.locations.source);
+        issues.push(
+          issueAt(
+            here,
+            String(first.source) === String(image.source)
+              ? `${repository} (target "${name}") is already mirrored from ${String(image.source)} by ${there}; one entry per target repository: remove one, or give it another target`
+              : `${repository} (target "${name}") would be written from ${String(image.source)} and from ${String(first.source)} (${there}); use "rename" to give one of them another target path`,
+          ),
+        );
+      }
+      if (!ok) continue;
+      images.push(toMirrorImage(image, names));
+    }
+  }
+  return { config: Object.freeze({ dir, targets, images: Object.freeze(images) }), issues };
+}
+
+function toMirrorImage(image: TeamImage, targets: readonly string[]): MirrorImage {
+  return Object.freeze({
+    id: image.id,
+    file: image.file,
+    index: image.index,
+    owner: image.owner,
+    source: image.source,
+    rules: image.rules,
+    exclude: image.exclude,
+    mutable: image.mutable,
+    rename: image.rename,
+    targetTag: image.targetTag,
+    targets: Object.freeze([...targets]),
+    referrers: image.referrers,
+    provenance: image.provenance,
+    schedule: image.schedule,
+  });
+}
+
+function issueOrder(fileOrder: ReadonlyMap<string, number>): (a: ConfigIssue, b: ConfigIssue) => number {
+  return (a, b) =>
+    (fileOrder.get(a.file) ?? -1) - (fileOrder.get(b.file) ?? -1) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0);
+}
+
+/** Every issue of a set of files (their own, then those across files), in file and position order. */
+export function collectConfigIssues(files: MirrorConfigFiles): { config: MirrorConfig | undefined; issues: ConfigIssue[] } {
+  const issues: ConfigIssue[] = [];
+  for (const result of [files.targets, ...files.teams]) if (!result.ok) issues.push(...result.issues);
+  let config: MirrorConfig | undefined;
+  if (files.targets.ok) {
+    const teams = files.teams.flatMap((result) => (result.ok ? [result.value] : []));
+    const assembled = assembleMirrorConfig(files.dir, files.targets.value, teams);
+    issues.push(...assembled.issues);
+    config = assembled.config;
+  }
+  const fileOrder = new Map([files.targets, ...files.teams].map((result, index) => [result.file, index]));
+  issues.sort(issueOrder(fileOrder));
+  return { config, issues };
+}
+
+/** One line: `team-storage.yaml:9:17 images[0].tags[1].regexp: invalid regexp "(": …`. */
+export function formatConfigIssue(issue: ConfigIssue): string {
+  const place = issue.line === undefined ? issue.file : `${issue.file}:${issue.line}:${issue.column ?? 1}`;
+  return issue.path === '' ? `${place}: ${issue.message}` : `${place} ${issue.path}: ${issue.message}`;
+}
+
+/**
+ * Reads, validates and assembles a mirror config directory (see {@link readMirrorConfigFiles} and
+ * {@link assembleMirrorConfig}). Nothing is returned unless every file is valid.
+ *
+ * @throws {SyncError} `invalid_config` with every issue of every file in `issues` (file order, then position);
+ * the message lists them one per line.
+ */
+export async function loadMirrorConfig(dir: string, options: ReadMirrorConfigOptions = {}): Promise<MirrorConfig> {
+  const files = await readMirrorConfigFiles(dir, options);
+  const { config, issues } = collectConfigIssues(files);
+  if (issues.length > 0 || config === undefined) {
+    const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
+    const first = issues[0];
+    throw new SyncError('invalid_config', `invalid mirror config ${JSON.stringify(dir)} (${count}):\n${issues.map((issue) => `  ${formatConfigIssue(issue)}`).join('\n')}`, {
+      issues,
+      file: dir,
+      ...(first === undefined ? {} : { field: first.path }),
+      hints: { config: 'fix every listed key; nothing is planned or copied while any file is invalid' },
+    });
+  }
+  return config;
+}
