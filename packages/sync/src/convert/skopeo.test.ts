@@ -188,6 +188,12 @@ quay.io: [a, b]
     expect(() => convertSkopeoSync('docker.io:\n  images:\n    nginx: []\n', { owner: ' ' })).toThrow(/not a team name/);
   });
 
+  it('takes a list of semver constraints (the kubasobon/skopeo fork) as one rule each, with a warning', () => {
+    const { document, warnings } = convert('docker.io:\n  images-by-semver:\n    alpine: ["3.12 - 3.13", ">= 3.17"]\n');
+    expect(document.images).toEqual([{ source: 'docker.io/library/alpine', tags: [{ semver: '3.12 - 3.13', strict: false }, { semver: '>= 3.17', strict: false }] }]);
+    expect(warnings.map((warning) => warning.message)).toEqual([expect.stringMatching(/kubasobon\/skopeo fork/)]);
+  });
+
   it('refuses a regexp JavaScript cannot express the way Go means it', () => {
     expect(failure('docker.io:\n  images-by-tag-regex:\n    nginx: "(?U)a+"\n').issues[0]?.message).toMatch(/ungreedy/);
   });

@@ -4,6 +4,7 @@
 import { isDigest, isImageError, parseDigest, parseImageReference } from '@scanner/image';
 import type { ImageReference } from '@scanner/image';
 import { isTagName } from '@scanner/tag';
+import { isSeq as isSeqNode } from 'yaml';
 import type { Node } from 'yaml';
 import { InputFile } from './input.ts';
 import type { InputPath } from './input.ts';
@@ -79,7 +80,7 @@ export function convertSkopeoSync(text: string, options: ConvertOptions): Conver
       draft = { source, names: [], regexps: [], semvers: [], digests: [], everyTag: false, mutable: new Set(), origins: [] };
       drafts.set(key, draft);
     }
-    draft.origins.push(origin);
+    if (!draft.origins.includes(origin)) draft.origins.push(origin);
     return draft;
   };
   let credentialsSeen = false;
@@ -148,16 +149,22 @@ export function convertSkopeoSync(text: string, options: ConvertOptions): Conver
             if (input.isNull(section.value)) break;
             for (const repo of input.entries(section.value, section.path, 'a mapping of repositories to one semver constraint each')) {
               const source = parseRepository(input, registry, repo.key, repo.keyNode, repo.path);
-              const constraint = input.text(repo.value, repo.path, 'one semver constraint (a string such as ">= 1.2")');
-              if (source === undefined || constraint === undefined) continue;
-              const checked = checkSemver(constraint);
-              if (checked.problem !== undefined) {
-                input.problem(repo.value, repo.path, checked.problem);
-                continue;
+              // Upstream skopeo (1.15+) takes one constraint; the kubasobon/skopeo fork the retagger documented took a list (OR).
+              const listed = isSeqNode(repo.value);
+              if (listed) input.warn(repo.value, repo.path, 'a list of constraints is the kubasobon/skopeo fork\'s format (any constraint selects); upstream skopeo takes one string and refuses the file. Converted as one rule per constraint');
+              const values = listed ? input.items(repo.value, repo.path, 'semver constraints') : [{ node: repo.value, path: repo.path }];
+              for (const value of values) {
+                const constraint = input.text(value.node, value.path, 'one semver constraint (a string such as ">= 1.2")');
+                if (source === undefined || constraint === undefined) continue;
+                const checked = checkSemver(constraint);
+                if (checked.problem !== undefined) {
+                  input.problem(value.node, value.path, checked.problem);
+                  continue;
+                }
+                if (checked.warning !== undefined) input.warn(value.node, value.path, checked.warning);
+                const draft = draftFor(source, `${file}:${input.lineOf(repo.keyNode) ?? '?'} images-by-semver`);
+                if (!draft.semvers.includes(constraint)) draft.semvers.push(constraint);
               }
-              if (checked.warning !== undefined) input.warn(repo.value, repo.path, checked.warning);
-              const draft = draftFor(source, `${file}:${input.lineOf(repo.keyNode) ?? '?'} images-by-semver`);
-              if (!draft.semvers.includes(constraint)) draft.semvers.push(constraint);
             }
             break;
           case 'credentials':
