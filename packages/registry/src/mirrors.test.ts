@@ -212,6 +212,35 @@ ${extra}`,
     }
   });
 
+  test('a token-auth mirror (with its token server) serves by digest with its own credentials', async () => {
+    const tokenMirror = await startRegistry({ auth: 'token' });
+    try {
+      await seedImage(tokenMirror, 'dockerhub/library/app:1.0', image);
+      const seeded = tokenMirror.tokenServer!.requests().length;
+      const events: RegistryEvent[] = [];
+      const client = createRegistryClient({
+        settings: {
+          [upstream.host]: { mirrors: [`${tokenMirror.host}/dockerhub`], credentials: { description: 'upstream', get: () => Promise.resolve({ kind: 'basic', ...upstream.credentials! }) } },
+          [tokenMirror.host]: { credentials: { description: 'mirror', get: () => Promise.resolve({ kind: 'basic', ...tokenMirror.credentials! }) } },
+        },
+        onEvent: (event) => events.push(event),
+      });
+      try {
+        const result = await client.getManifestViaMirrors(`${upstream.host}/library/app:1.0`);
+        expect(result).toMatchObject({ digest: image.digest, viaMirror: true });
+        expect(result.source.registry).toBe(tokenMirror.host);
+        expect(manifestGets(events, upstream.host)).toHaveLength(0);
+        const ours = tokenMirror.tokenServer!.requests().slice(seeded);
+        expect(ours.length).toBeGreaterThan(0);
+        expect(ours.every((request) => request.grantType === 'basic' && request.account === tokenMirror.credentials!.username && request.status === 200)).toBe(true);
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await tokenMirror.stop();
+    }
+  });
+
   test('wrong mirror credentials fall through to the registry instead of failing the read', async () => {
     const events: RegistryEvent[] = [];
     const wrong = createRegistryClient({

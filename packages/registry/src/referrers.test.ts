@@ -176,6 +176,27 @@ describe.skipIf(!available)('against the CNCF distribution registry 2.8 (no refe
     }
   });
 
+  test('with token auth: the 404 of the missing API, the tag schema fallback and the push all authenticate', async () => {
+    const secured = await startRegistry({ auth: 'token' });
+    try {
+      await seedImage(secured, 'team/app:1.0', image);
+      const client = createRegistryClient({
+        settings: { [secured.host]: { credentials: { description: 'test', get: () => Promise.resolve({ kind: 'basic', ...secured.credentials! }) } } },
+      });
+      try {
+        const repository = `${secured.host}/team/app`;
+        expect(await client.listReferrers(`${repository}:1.0`)).toEqual({ subject: image.digest, descriptors: [], via: 'tag-schema' });
+        const sbom = artifact(image, SBOM, 'secured sbom');
+        expect(await pushArtifact(client, repository, sbom)).toMatchObject({ via: 'tag-schema' });
+        expect((await client.listReferrers(`${repository}@${image.digest}`)).descriptors.map((d) => d.digest)).toEqual([sbom.digest]);
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await secured.stop();
+    }
+  });
+
   test('a referrers tag holding something else is left alone with a clear error', async () => {
     const client = createRegistryClient();
     try {
