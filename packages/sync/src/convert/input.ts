@@ -145,13 +145,16 @@ export class InputFile {
     return undefined;
   }
 
-  /** How a node reads in a message; never the value of a mapping (it may hold credentials). */
+  /**
+   * How a node reads in a message: its kind, never its value. A value in the wrong place may be a credential
+   * (`password: …` one level off), and the location already points at it.
+   */
   describe(node: Node | null): string {
     const resolved = this.#resolve(node);
     if (this.isNull(resolved)) return 'nothing (null)';
     if (isMap(resolved)) return 'a mapping';
     if (isSeq(resolved)) return 'a list';
-    if (isScalar(resolved)) return `"${String(resolved.value)}"`;
+    if (isScalar(resolved)) return 'a string';
     return 'another kind of value';
   }
 

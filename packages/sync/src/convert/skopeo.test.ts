@@ -126,6 +126,12 @@ index.docker.io:
     expect(yaml).toMatch(/^# Credentials were not copied/m);
   });
 
+  it('never quotes a value in the wrong place, which may be a credential', () => {
+    const error = failure('docker.io:\n  images:\n    nginx: [latest]\n  password: hunter2-secret\nregistry.example.com: hunter3-secret\n');
+    expect(error.issues.map((issue) => issue.path)).toEqual(['["docker.io"].password', '["registry.example.com"]']);
+    expect(`${error.message} ${JSON.stringify(error.issues)} ${JSON.stringify(error.fields)}`).not.toMatch(/hunter\d-secret/);
+  });
+
   it('warns when a digest is given a tag skopeo would not have given it, and names the tag', () => {
     const { warnings } = convert(`docker.io:\n  images:\n    nginx:\n      - ${digestA}\n`);
     expect(warnings).toEqual([
