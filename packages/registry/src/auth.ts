@@ -223,6 +223,70 @@ function unauthorized(context: RegistryContext, request: AuthorizedRequest, with
 }
 
 /**
+ * A registry host that only redirects (307) to another origin, whose 401 names its own Bearer realm: fetch a
+ * token from that realm (anonymously, unless the realm is in `tokenRealmAllowList`: the realm was named by the
+ * other origin, so the registry's credentials must not follow it there) and send the request straight to the
+ * origin that asked, with that token. The token is cached per asking origin and goes nowhere else. A 401 without
+ * a Bearer challenge, or from a URL outside `/v2/` (blob storage), is handed back as it is.
+ */
+async function answerRedirectTarget(context: RegistryContext, runtime: AuthRuntime, request: AuthorizedRequest, response: SendResponse): Promise<SendResponse> {
+  let challenges: AuthChallenge[];
+  try {
+    challenges = parseWwwAuthenticate(response.headers['www-authenticate']);
+  } catch {
+    return response;
+  }
+  const picked = pickChallenge(challenges);
+  const target = response.url;
+  // Only another registry API is answered; a storage backend (S3, GCS) that a blob redirect reached is left alone.
+  if (picked?.known.scheme !== 'bearer' || !target.pathname.startsWith('/v2/')) return response;
+  const { known } = picked;
+  let realm: URL;
+  try {
+    realm = new URL(known.realm);
+  } catch {
+    return response;
+  }
+  await discard(response.body);
+  const allowList = context.settings.tokenRealmAllowList;
+  if (!mayContactRealm(realm, { registry: context.registry, origin: target.origin, allowList })) {
+    throw new RegistryError('invalid_response', `${target.origin}, where ${context.registry} redirected, named the token realm ${JSON.stringify(displayUrl(realm))}, which is not an http(s) URL or is on a loopback, private or link-local address; it was not contacted (add its host to tokenRealmAllowList if it is trusted)`, {
+      status: 401,
+      registry: context.registry,
+      repository: request.repository,
+    });
+  }
+  if (request.body !== undefined && !(request.body instanceof Uint8Array)) {
+    throw new RegistryError('unauthorized', `${request.method} ${displayUrl(target)} needed authentication after its streamed body was sent; retry the upload`, {
+      status: 401,
+      registry: context.registry,
+      repository: request.repository,
+    });
+  }
+  const scopes = picked.scope === undefined || request.scopes.includes(picked.scope) ? request.scopes : [...request.scopes, picked.scope];
+  // Only the allow list can vouch for this realm: an empty registry name matches no domain.
+  const allowListed = (allowList ?? []).length > 0 && mayReceiveCredentials(realm, { registry: '', allowList, insecure: context.settings.insecure });
+  const credential = allowListed ? await credentialFor(context, runtime, request.signal) : undefined;
+  const cacheKey = tokenCacheKey(known.realm, known.service, scopes, credentialId(credential), target.origin);
+  const token = await runtime.tokens.get(cacheKey, () => fetchToken(context, runtime, { realm, service: known.service, scopes, credential, signal: request.signal }));
+  runtime.secrets.add(token);
+  const retried = await send(context, runtime, { ...request, url: target, authorization: `Bearer ${token}` });
+  if (retried.status !== 401 || retried.url.origin !== target.origin) return retried;
+  await discard(retried.body);
+  runtime.tokens.invalidate(cacheKey, token);
+  throw new RegistryError('unauthorized', `${request.method} ${displayUrl(target)}: ${target.origin}, where ${context.registry} redirected, refused the token from its realm ${realm.origin}`, {
+    status: 401,
+    registry: context.registry,
+    repository: request.repository,
+    hints: {
+      library: `the redirect target needs credentials of its own; point settings.origin for ${context.registry} at ${target.origin} and give it credentials there`,
+      config: `the redirect target needs credentials of its own; add a registries entry with api_url ${target.origin} and its credentials`,
+      cli: `the redirect target needs credentials of its own; configure them for ${target.host} in the registries config`,
+    },
+  });
+}
+
+/**
  * Sends a request with the registry's authentication: up front when the scheme is known from an earlier
  * challenge, else after the first 401; one re-authentication on 401, then `unauthorized`. Requests to other
  * origins (upload locations on storage hosts) never carry the registry's credentials.
@@ -231,9 +295,10 @@ export async function authorizedSend(context: RegistryContext, runtime: AuthRunt
   if (request.url.origin !== context.origin.origin) return send(context, runtime, request);
   const first = await authorizationFor(context, runtime, request.scopes, request.signal);
   const response = await send(context, runtime, { ...request, authorization: first?.header });
-  // A 401 from another origin (blob storage after a redirect) is that host's business, not the registry's
-  // challenge: answering it would send a token fetched for the registry elsewhere.
-  if (response.status !== 401 || response.url.origin !== context.origin.origin) return response;
+  if (response.status !== 401) return response;
+  // A 401 from another origin (a host the registry redirected to) is that host's own challenge: answered with
+  // a token from its own realm, never with the registry's credentials or tokens.
+  if (response.url.origin !== context.origin.origin) return answerRedirectTarget(context, runtime, request, response);
   let challenges: AuthChallenge[];
   try {
     challenges = parseWwwAuthenticate(response.headers['www-authenticate']);

@@ -18,6 +18,9 @@ export interface TagPage {
   readonly url: string;
 }
 
+/** Empty pages in a row followed before the walk is taken to be stalled. */
+export const MAX_EMPTY_PAGES = 20;
+
 /** Options of `pageTags`/`listTags`. */
 export interface TagListOptions {
   /** Page size sent as `n`. @default settings.pageSize, else the client's pageSize (1000) */
@@ -42,8 +45,10 @@ export function smallerPageSize(current: number, message: string | undefined): n
 
 /**
  * Pages through `tags/list`: sends `n`, follows `Link: <…>; rel="next"` as given (relative or absolute) on
- * the same origin only (`cross_origin` otherwise). Stops, with a warning event, on a URL already visited
- * (a registry bug), on a page that adds no tag, and at `maxPages`. A 400 for the first page's `n` is retried
+ * the same origin only (`cross_origin` otherwise). An empty page that links a next page is followed (registries
+ * that filter tags per page send them); a page whose tags were all seen before stops the walk, as do a URL
+ * already visited (a registry bug), {@link MAX_EMPTY_PAGES} empty pages in a row, and `maxPages`, each with a
+ * warning event. A 400 for the first page's `n` is retried
  * with a smaller `n`, which is remembered for the registry.
  */
 export async function* pageTags(session: Session, repository: string, options: TagListOptions = {}): AsyncGenerator<TagPage, void, undefined> {
@@ -61,6 +66,7 @@ export async function* pageTags(session: Session, repository: string, options: T
   const visited = new Set<string>();
   const seen = new Set<string>();
   let page = 1;
+  let emptyInARow = 0;
   for (;;) {
     if (page > limits.maxPages) {
       warn('page_cap', `stopped listing tags of ${repository} after ${limits.maxPages} pages; the list may be incomplete (raise maxPages)`);
@@ -117,8 +123,13 @@ export async function* pageTags(session: Session, repository: string, options: T
     yield { tags: fresh, page, url: displayUrl(url) };
     const link = nextLink(answered.headers['link']);
     if (link === undefined) return;
-    if (fresh.length === 0) {
-      warn('pagination_stalled', `page ${page} of ${repository}'s tags added no tag but linked to another page; stopped there`);
+    emptyInARow = tags.length === 0 ? emptyInARow + 1 : 0;
+    if (tags.length > 0 && fresh.length === 0) {
+      warn('pagination_stalled', `page ${page} of ${repository}'s tags repeated earlier tags only but linked to another page; stopped there`);
+      return;
+    }
+    if (emptyInARow >= MAX_EMPTY_PAGES) {
+      warn('pagination_stalled', `${MAX_EMPTY_PAGES} pages of ${repository}'s tags in a row were empty but linked to another page; stopped there`);
       return;
     }
     let next: URL;

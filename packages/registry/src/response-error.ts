@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { RegistryError } from './errors.ts';
 import type { RegistryErrorCode } from './errors.ts';
+import type { ErrorFields } from '@scanner/image';
+import { parseRetryAfterMs } from './retry.ts';
 import { discard, displayUrl, redact } from './transport.ts';
 import type { RegistryContext, Runtime, SendRequest, SendResponse } from './transport.ts';
 
@@ -85,12 +87,45 @@ function hint(code: RegistryErrorCode, context: RegistryContext): string {
       return 'check the repository, tag or digest';
     case 'rate_limited':
     case 'TOOMANYREQUESTS':
-      return `${context.registry} is rate limiting; lower requestsPerSecond or authenticate for a higher quota`;
+      return `${context.registry} is rate limiting; lower the request rate or authenticate for a higher quota`;
     case 'server_error':
       return `${context.registry} failed; retry later`;
     default:
       return 'see the registry response above';
   }
+}
+
+/** What to do about a response error, per audience, in the names each audience has (flags, config keys, options). */
+export function responseHints(code: RegistryErrorCode, registry: string): ErrorFields['hints'] {
+  switch (code) {
+    case 'unauthorized':
+    case 'UNAUTHORIZED':
+      return {
+        library: `give settings.credentials for ${registry} (e.g. createDockerConfigCredentials() or parseCredentialSource('env:VAR')), or check them`,
+        config: `set credentials on the registries entry for ${registry} (or log in with docker login), or check them`,
+        cli: `log in to ${registry} (docker login writes ~/.docker/config.json), or give credentials in a file passed with --registries-config`,
+      };
+    case 'forbidden':
+    case 'DENIED':
+      return {
+        library: `the credentials for ${registry} lack permission for this repository`,
+        config: `the credentials of the registries entry for ${registry} lack permission for this repository`,
+        cli: `the credentials for ${registry} lack permission for this repository`,
+      };
+    case 'rate_limited':
+    case 'TOOMANYREQUESTS':
+      return {
+        library: `lower settings.requestsPerSecond for ${registry}, raise retryAfterMaxMs to wait longer, or authenticate for a higher quota`,
+        config: `lower limit (requests per second) on the registries entry for ${registry}, or give it credentials for a higher quota`,
+        cli: `wait and run again, or authenticate to ${registry} for a higher quota`,
+      };
+    default:
+      return undefined;
+  }
+}
+
+function seconds(ms: number): string {
+  return `${Math.ceil(ms / 1000)} s`;
 }
 
 /**
@@ -108,10 +143,20 @@ export async function errorFromResponse(
   const code: RegistryErrorCode =
     oci?.code !== undefined && OCI_CODES.has(oci.code) ? (oci.code as RegistryErrorCode) : fallbackCode(response.status);
   const detail = oci === undefined ? '' : ` (${oci.code ?? 'error'}: ${oci.message ?? 'no message'})`;
-  const message = `${what} failed: ${request.method} ${displayUrl(response.url)} returned HTTP ${response.status}${detail}; ${hint(code, context)}`;
+  // A 429 that reaches the caller came with a Retry-After longer than the client waits, or after the retries.
+  const retryAfterMs = response.status === 429 ? parseRetryAfterMs(response.headers['retry-after'], runtime.now()) : undefined;
+  const waited =
+    retryAfterMs === undefined
+      ? ''
+      : retryAfterMs > runtime.retry.retryAfterMaxMs
+        ? `; it asked to wait ${seconds(retryAfterMs)} (Retry-After), longer than the ${seconds(runtime.retry.retryAfterMaxMs)} the client waits`
+        : `; it asked to wait ${seconds(retryAfterMs)} (Retry-After)`;
+  const message = `${what} failed: ${request.method} ${displayUrl(response.url)} returned HTTP ${response.status}${detail}${waited}; ${hint(code, context)}`;
   return new RegistryError(code, redact(runtime, message), {
     status: response.status,
     registry: context.registry,
     repository: request.repository,
+    retryAfterMs,
+    hints: responseHints(code, context.registry),
   });
 }
