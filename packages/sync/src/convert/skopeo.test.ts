@@ -85,6 +85,12 @@ index.docker.io:
     expect(document.images[0]?.source).toBe('registry.example.com:5000/team/tools/app');
   });
 
+  it('reads a registry key that is no host name as a Docker Hub namespace, as skopeo does, with a warning', () => {
+    const { document, warnings } = convert('bitnami:\n  images:\n    redis: [latest]\n');
+    expect(document.images[0]?.source).toBe('docker.io/bitnami/redis');
+    expect(warnings[0]?.message).toMatch(/"bitnami" is not a host name/);
+  });
+
   it('marks latest, develop and debug mutable only when a rule can select them', () => {
     const { document } = convert(`quay.io:
   images:

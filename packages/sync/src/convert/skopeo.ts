@@ -4,7 +4,7 @@
 import { isDigest, isImageError, parseDigest, parseImageReference } from '@scanner/image';
 import type { ImageReference } from '@scanner/image';
 import { isTagName } from '@scanner/tag';
-import { isSeq as isSeqNode } from 'yaml';
+import { isMap, isSeq as isSeqNode } from 'yaml';
 import type { Node } from 'yaml';
 import { InputFile } from './input.ts';
 import type { InputPath } from './input.ts';
@@ -94,8 +94,12 @@ export function convertSkopeoSync(text: string, options: ConvertOptions): Conver
         input.warn(registryEntry.keyNode, registryEntry.path, `registry "${registry}" lists no images; skopeo skips it, and so does the team file`);
         continue;
       }
+      const host = registry.split('/')[0] ?? registry;
+      if (!/[.:]/.test(host) && host !== 'localhost') {
+        input.warn(registryEntry.keyNode, registryEntry.path, `"${host}" is not a host name (no "." or ":"), so skopeo read these repositories from Docker Hub (docker.io/${registry}/…), and so does the team file`);
+      }
       const sections = input.entries(registryEntry.value, registryEntry.path, `a mapping with ${REGISTRY_KEYS.join(', ')}`);
-      if (!sections.some((section) => section.key.startsWith('images'))) {
+      if (isMap(registryEntry.value) && !sections.some((section) => section.key.startsWith('images'))) {
         input.warn(registryEntry.keyNode, registryEntry.path, `registry "${registry}" lists no images; skopeo skips it, and so does the team file`);
       }
       for (const section of sections) {
