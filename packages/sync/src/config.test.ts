@@ -308,6 +308,44 @@ images:
     ]);
   });
 
+  test('owner, schedule, duplicate sources and target lists are checked where they are written', () => {
+    const result = parseTeamFile(
+      `targets: [main, main]
+schedule: every hour
+images:
+  - source: alpine
+    owner: '  '
+    schedule: '*/5 * * * *'
+    tags: [{ names: [latest] }]
+  - source: docker.io/library/alpine
+    targets: []
+    tags: [{ names: [edge] }]
+`,
+      'a.yaml',
+    );
+    expect(result.ok ? [] : result.issues.map(formatConfigIssue)).toEqual([
+      'a.yaml:1:1: missing required key "owner": expected the owning team, e.g. "team-storage"',
+      'a.yaml:1:17 targets[1]: "main" is listed twice (first at targets[0])',
+      expect.stringMatching(/^a\.yaml:2:11 schedule: "every hour" is not a cron expression/),
+      expect.stringMatching(/^a\.yaml:5:12 images\[0\]\.owner: expected the owning team: 1 to 128 characters/),
+      'a.yaml:9:14 images[1].targets: an empty list mirrors nowhere; omit targets to use every target',
+    ]);
+    const duplicate = parseTeamFile('owner: a\nimages:\n  - { source: alpine, tags: [{ names: [a] }] }\n  - { source: docker.io/library/alpine, tags: [{ names: [b] }] }\n', 'a.yaml');
+    expect(duplicate.ok ? [] : duplicate.issues.map(formatConfigIssue)).toEqual([
+      'a.yaml:4:15 images[1].source: docker.io/library/alpine is already listed at images[0]; merge the rules into one entry (a tag is mirrored when any rule selects it)',
+    ]);
+  });
+
+  test('a file that is not a mapping, and rules that are not mappings, say what was expected', () => {
+    const list = parseTeamFile('- a\n- b\n', 'a.yaml');
+    expect(list.ok ? [] : list.issues.map(formatConfigIssue)).toEqual(['a.yaml:1:1: expected a mapping with "owner:" and "images:", got a list']);
+    const rules = parseTeamFile("owner: a\nimages:\n  - source: alpine\n    tags: ['1.0', {}]\n", 'a.yaml');
+    expect(rules.ok ? [] : rules.issues.map(formatConfigIssue)).toEqual([
+      expect.stringMatching(/^a\.yaml:4:12 images\[0\]\.tags\[0\]: expected a rule such as \{ semver: ">=1\.0\.0" \}.*, got a string$/),
+      'a.yaml:4:19 images[0].tags[1]: a rule needs one of semver, regexp, names, digest (with tag) or strategy',
+    ]);
+  });
+
   test('per-file results: one invalid file does not hide the others', async () => {
     await withDir(
       {
