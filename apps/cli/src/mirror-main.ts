@@ -1,0 +1,211 @@
+// `scanner plan`, `scanner sync` and `scanner convert`: argument reading, wiring and output around
+// `@scanner/sync`, which does the planning, copying and converting. Loaded by `main` only for these commands,
+// and it loads `@scanner/sync` and listr2 only when a command runs, so the scan commands never pay for them.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isScannerError } from '@scanner/image';
+import type { RegistryEvent } from '@scanner/registry';
+import type { ConfigIssue, MirrorConfig, Plan } from '@scanner/sync';
+import { createCommandContext } from './context.ts';
+import type { CommandContext } from './context.ts';
+import { parseTimeoutMs } from './args.ts';
+import { CliError, EXIT, debugStack, reportError } from './errors.ts';
+import type { ExitCode } from './errors.ts';
+import type { MainIo } from './main.ts';
+import { mirrorHelpText, parseMirrorCommandLine } from './mirror-args.ts';
+import type { ConvertArgs, MirrorRunArgs } from './mirror-args.ts';
+import { planJson, planTable, syncJson, syncTable } from './mirror-output.ts';
+import { formatJson } from './output.ts';
+import { createSyncProgress, progressMode } from './progress.ts';
+
+// Credentials can only reach a message through a URL's user info; mask it wherever it appears.
+function redact(text: string): string {
+  return text.replace(/([a-z][\w+.-]*:\/\/)[^/\s@]+@/gi, '$1***@');
+}
+
+/** A failure this module renders itself: several lines (every config problem) and an exit code. */
+class MirrorFailure extends Error {
+  override readonly name = 'MirrorFailure';
+  readonly lines: readonly string[];
+  readonly exitCode: ExitCode;
+
+  constructor(lines: readonly string[], exitCode: ExitCode) {
+    super(lines.join('\n'));
+    this.lines = lines;
+    this.exitCode = exitCode;
+  }
+}
+
+/** `file:line:column path: message`, with the file under the directory it was read from, so editors can open it. */
+function issueLine(issue: ConfigIssue, dir: string | undefined, format: (issue: ConfigIssue) => string): string {
+  return format(dir === undefined ? issue : { ...issue, file: join(dir, issue.file) });
+}
+
+/**
+ * Renders `@scanner/sync` errors that carry every problem of a file (invalid config, unconvertible input) as
+ * one line per problem; anything else is left for the common handler.
+ */
+async function syncFailure(error: unknown, dir: string | undefined): Promise<MirrorFailure | undefined> {
+  if (!isScannerError(error) || error.package !== '@scanner/sync') return undefined;
+  const { formatConfigIssue } = await import('@scanner/sync');
+  const issues = (error as { issues?: readonly ConfigIssue[] }).issues ?? [];
+  if (error.code === 'invalid_config') {
+    const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
+    const head = issues.length === 0 ? error.detail.split('\n', 1)[0] ?? error.detail : `invalid mirror config ${dir ?? ''} (${count}); nothing was planned or copied:`;
+    return new MirrorFailure([head, ...issues.map((issue) => `  ${issueLine(issue, dir, formatConfigIssue)}`)], EXIT.usage);
+  }
+  if (error.code === 'invalid_convert_input') {
+    const head = error.detail.split('\n', 1)[0] ?? error.detail;
+    return new MirrorFailure(issues.length === 0 ? [error.detail] : [head, ...issues.map((issue) => `  ${formatConfigIssue(issue)}`)], EXIT.usage);
+  }
+  return new MirrorFailure([error.detail.split('\n', 1)[0] ?? error.detail], EXIT.runtime);
+}
+
+/** `--owner` and `--target` must name something the config has: a typo would otherwise plan nothing and exit 0. */
+function checkFilters(args: MirrorRunArgs, config: MirrorConfig): void {
+  if (args.target !== undefined && !config.targets.some((target) => target.name === args.target)) {
+    const names = config.targets.map((target) => target.name).join(', ');
+    throw new CliError('invalid_argument', `--target ${JSON.stringify(args.target)} is not a target of ${join(config.dir, 'targets.yaml')}; its targets: ${names}`);
+  }
+  if (args.owner !== undefined && !config.images.some((image) => image.owner === args.owner)) {
+    const owners = [...new Set(config.images.map((image) => image.owner))].sort().join(', ');
+    throw new CliError('invalid_argument', `--owner ${JSON.stringify(args.owner)} owns no image in ${config.dir}; the owners there: ${owners === '' ? 'none' : owners}`);
+  }
+}
+
+async function loadAndPlan(args: MirrorRunArgs, context: CommandContext, io: MainIo): Promise<{ config: MirrorConfig; plan: Plan }> {
+  const { loadMirrorConfig, planMirror } = await import('@scanner/sync');
+  const signal = io.signal;
+  const config = await loadMirrorConfig(args.configDir, { signal });
+  checkFilters(args, config);
+  const plan = await planMirror(config, { client: context.client, signal, owner: args.owner, target: args.target, image: args.image });
+  if (args.image !== undefined && plan.items.length === 0 && plan.errors.length === 0 && !config.images.some((image) => image.id === args.image || String(image.source) === args.image)) {
+    io.stderr.write(`scanner: warning: --image ${JSON.stringify(args.image)} matched no image of ${args.configDir}\n`);
+  }
+  return { config, plan };
+}
+
+async function runPlan(args: MirrorRunArgs, context: CommandContext, io: MainIo): Promise<ExitCode> {
+  const { plan } = await loadAndPlan(args, context, io);
+  io.stdout.write(args.output === 'json' ? formatJson(planJson(plan)) : planTable(plan));
+  return plan.errors.length === 0 ? EXIT.ok : EXIT.runtime;
+}
+
+async function runSync(args: MirrorRunArgs, context: CommandContext, io: MainIo): Promise<ExitCode> {
+  const { config, plan } = await loadAndPlan(args, context, io);
+  const { syncPlan } = await import('@scanner/sync');
+  const progress = await createSyncProgress(plan, progressMode(args.progress, io.stderr, io.env ?? process.env), io.stderr);
+  let report;
+  try {
+    report = await syncPlan(plan, { client: context.client, signal: io.signal, onEvent: progress.onEvent, configDir: config.dir });
+  } finally {
+    await progress.finish();
+  }
+  io.stdout.write(args.output === 'json' ? formatJson(syncJson(report)) : syncTable(report));
+  const failed = report.errors.length > 0 || report.items.some((item) => item.result === 'failed');
+  return failed ? EXIT.runtime : EXIT.ok;
+}
+
+async function runConvert(args: ConvertArgs, io: MainIo): Promise<ExitCode> {
+  let text: string;
+  try {
+    text = await readFile(args.file, { encoding: 'utf8', ...(io.signal === undefined ? {} : { signal: io.signal }) });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const why = code === 'ENOENT' ? 'not found' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String(code ?? error);
+    throw new CliError('invalid_argument', `cannot read ${JSON.stringify(args.file)}: ${why}`, { cause: error });
+  }
+  const { convertRetagger, convertSkopeoSync, formatConfigIssue } = await import('@scanner/sync');
+  const convert = args.format === 'skopeo' ? convertSkopeoSync : convertRetagger;
+  const result = convert(text, { owner: args.owner, file: args.file });
+  for (const warning of result.warnings) io.stderr.write(`scanner: warning: ${formatConfigIssue(warning)}\n`);
+  io.stdout.write(args.output === 'json' ? formatJson({ teamFile: result.document, warnings: result.warnings }) : result.yaml);
+  return EXIT.ok;
+}
+
+/** `--timeout`, else `SCANNER_TIMEOUT`: the bound on the whole command, as given and as a signal. */
+interface Deadline {
+  readonly text: string;
+  readonly signal: AbortSignal;
+}
+
+function deadlineOf(args: MirrorRunArgs, env: Readonly<Record<string, string | undefined>>): Deadline | undefined {
+  const fromEnv = env['SCANNER_TIMEOUT'];
+  const [text, flag] = args.registry.timeout !== undefined ? [args.registry.timeout, '--timeout'] : fromEnv !== undefined && fromEnv !== '' ? [fromEnv, 'SCANNER_TIMEOUT'] : [];
+  if (text === undefined) return undefined;
+  return { text: `${flag} ${text}`, signal: AbortSignal.timeout(parseTimeoutMs(text, flag)) };
+}
+
+/** The debug and warning lines of registry events, as for the scan commands. */
+function registryEventLogger(io: MainIo, debug: boolean, diagnostic: (line: string) => void): (event: RegistryEvent) => void {
+  return (event) => {
+    io.onEvent?.(event);
+    if (event.type === 'warning') diagnostic(`warning: ${event.message}`);
+    else if (debug && event.type === 'response') {
+      const outcome = event.status === 0 ? `failed (${event.error ?? 'no response'})` : String(event.status);
+      diagnostic(`debug: ${event.method} ${event.url} → ${outcome} in ${Math.round(event.durationMs)} ms`);
+    } else if (debug && event.type === 'retry') {
+      diagnostic(`debug: retrying ${event.method} ${event.url} in ${event.delayMs} ms (${event.reason})`);
+    }
+  };
+}
+
+/**
+ * Runs `scanner plan|sync|convert` (see `isMirrorCommandLine`) and returns the exit code; like `main`, never
+ * throws and never exits. Results go to `io.stdout`, progress and diagnostics to `io.stderr`.
+ */
+export async function mirrorMain(argv: readonly string[], io: MainIo, version: string): Promise<ExitCode> {
+  const debug = argv.includes('--debug');
+  const diagnostic = (line: string): void => {
+    io.stderr.write(`scanner: ${redact(line)}\n`);
+  };
+  const env = io.env ?? process.env;
+  let context: CommandContext | undefined;
+  let dir: string | undefined;
+  let deadline: Deadline | undefined;
+  let commandName = '';
+  try {
+    const args = parseMirrorCommandLine(argv);
+    if (args.kind === 'help') {
+      io.stdout.write(`${mirrorHelpText(args.command)}\nEvery command: scanner --help\n`);
+      return EXIT.ok;
+    }
+    if (args.kind === 'convert') return await runConvert(args, io);
+    dir = args.configDir;
+    commandName = args.command;
+    deadline = deadlineOf(args, env);
+    const signals = [io.signal, deadline?.signal].filter((signal) => signal !== undefined);
+    const runIo: MainIo = { ...io, env, ...(signals.length === 0 ? {} : { signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0] }) };
+    context = await createCommandContext({
+      args: args.registry,
+      env,
+      memoryCache: undefined,
+      userAgent: `scanner/${version}`,
+      signal: runIo.signal,
+      onCacheError: () => undefined,
+      onEvent: registryEventLogger(io, args.debug, diagnostic),
+    });
+    return args.command === 'plan' ? await runPlan(args, context, runIo) : await runSync(args, context, runIo);
+  } catch (error) {
+    if (io.signal?.aborted === true || deadline?.signal.aborted === true) {
+      diagnostic(deadline?.signal.aborted === true ? `scanner ${commandName} did not finish within ${deadline.text}; raise --timeout (or SCANNER_TIMEOUT)` : 'interrupted');
+      return EXIT.runtime;
+    }
+    const failure = error instanceof MirrorFailure ? error : await syncFailure(error, dir);
+    if (failure !== undefined) {
+      const [head = '', ...rest] = failure.lines;
+      diagnostic(head);
+      for (const line of rest) io.stderr.write(`${redact(line)}\n`);
+      if (debug) io.stderr.write(`${redact(debugStack(error))}\n`);
+      return failure.exitCode;
+    }
+    const report = reportError(error);
+    diagnostic(report.message);
+    if (debug) io.stderr.write(`${redact(debugStack(error))}\n`);
+    return report.exitCode;
+  } finally {
+    await context?.close().catch((error: unknown) => {
+      if (debug) diagnostic(`debug: closing failed: ${String(error)}`);
+    });
+  }
+}
