@@ -8,7 +8,7 @@ import type { ConfigIssue } from './types.ts';
 export const CREDENTIALS_HINT =
   'credentials never go in mirror config files (they are committed and read by every team): configure them for the registry in the registries config (--registries-config / SCANNER_REGISTRIES_CONFIG) or the Docker config';
 
-const credentialKey = /pass|secret|token|cred|auth|^user(name)?$|^login$|api[-_]?key/i;
+const credentialKey = /pass(word|wd)?|secret|token|cred|^auths?$|authori[sz]ation|^user(name)?$|^login$|api[-_]?key/i;
 
 /** True for a key that looks like it carries a credential (`password`, `credentials`, `auth`, `token`…). */
 export function isCredentialKey(key: string): boolean {

@@ -336,6 +336,21 @@ images:
     ]);
   });
 
+  test('credential-looking keys are refused anywhere, without echoing their values', () => {
+    const result = parseTeamFile(
+      'owner: a\ncredentials: env:SECRET_CREDS\nimages:\n  - source: alpine\n    auth: c2VjcmV0\n    tags: [{ names: [latest], token: abc123 }]\n    author: me\n',
+      'a.yaml',
+    );
+    const lines = result.ok ? [] : result.issues.map(formatConfigIssue);
+    expect(lines).toEqual([
+      expect.stringMatching(/^a\.yaml:2:1 credentials: "credentials" is not allowed here: credentials never go in mirror config files/),
+      expect.stringMatching(/^a\.yaml:5:5 images\[0\]\.auth: "auth" is not allowed here/),
+      expect.stringMatching(/^a\.yaml:6:31 images\[0\]\.tags\[0\]\.token: "token" is not allowed here/),
+      'a.yaml:7:5 images[0].author: unknown key "author"',
+    ]);
+    for (const secret of ['SECRET_CREDS', 'c2VjcmV0', 'abc123']) expect(lines.join('\n')).not.toContain(secret);
+  });
+
   test('a file that is not a mapping, and rules that are not mappings, say what was expected', () => {
     const list = parseTeamFile('- a\n- b\n', 'a.yaml');
     expect(list.ok ? [] : list.issues.map(formatConfigIssue)).toEqual(['a.yaml:1:1: expected a mapping with "owner:" and "images:", got a list']);
