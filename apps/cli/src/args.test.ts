@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { helpText, parseCommandLine } from './args.ts';
+import { helpText, parseCommandLine, parseTimeoutMs } from './args.ts';
+import { isScannerError } from '@scanner/image';
 import { isCliError } from './errors.ts';
 
 describe('parseCommandLine', () => {
@@ -99,5 +100,62 @@ describe('parseCommandLine', () => {
   test('--platform is accepted by inspect, refused by digest', () => {
     expect(parseCommandLine(['inspect', 'nginx', '--platform', 'linux/arm64'])).toMatchObject({ platforms: ['linux/arm64'], policy: undefined });
     expect(() => parseCommandLine(['digest', 'nginx', '--platform', 'linux/arm64'])).toThrow('--platform does not apply to scanner digest (only to scanner select, scanner inspect)');
+  });
+
+  // The example: values beginning with "-" were "does not take a value" with an unclosed parenthesis.
+  test.each([
+    [['--extract-pattern', '-(\\w+)$', '--extract-template', '$1'], { pattern: '-(\\w+)$', template: '$1' }],
+    [['--extract-pattern=-(\\w+)$', '--extract-template=$1'], { pattern: '-(\\w+)$', template: '$1' }],
+    [['--extract-template', '-$1', '--extract-pattern', '^v(\\d+)$'], { pattern: '^v(\\d+)$', template: '-$1' }],
+    [['--extract-pattern', '-', '--extract-template', '$0'], { pattern: '-', template: '$0' }],
+  ])('a value beginning with "-" is taken: %j', (flags, extract) => {
+    expect(parseCommandLine(['select', 'x.io/a', ...flags])).toMatchObject({ policy: { extract } });
+  });
+
+  test('--allow-tags and --ignore-tags take values beginning with "-" too', () => {
+    expect(parseCommandLine(['select', 'x.io/a', '--ignore-tags', '-rc', '--allow-tags', '-x*'])).toMatchObject({ policy: { allowTags: ['-x*'], ignoreTags: ['-rc'] } });
+  });
+
+  test.each([
+    [['--limit', '-3'], '--limit must be a positive integer, got "-3"'],
+    [['--limit=-3'], '--limit must be a positive integer, got "-3"'],
+    [['--limit', '0'], '--limit must be a positive integer, got "0"'],
+    [['--limit', '2.5'], '--limit must be a positive integer, got "2.5"'],
+    [['--extract-pattern', '--debug', '--extract-template', '$1'], '--extract-pattern needs a value, e.g. --extract-pattern VALUE (a value that begins with "-" may also be written --extract-pattern=-VALUE)'],
+    [['--constraint', '-o', 'json'], '--constraint needs a value, e.g. --constraint VALUE (a value that begins with "-" may also be written --constraint=-VALUE)'],
+    [['--strategy'], '--strategy needs a value, e.g. --strategy VALUE (a value that begins with "-" may also be written --strategy=-VALUE)'],
+    [['--bogus', 'x'], 'unknown flag "--bogus"; run scanner --help for the flags'],
+    [['-x'], 'unknown flag "-x"; run scanner --help for the flags'],
+    [['--timeout', '0s'], '--timeout takes a duration such as 30s, 2m or 1m30s, got "0s"'],
+    [['--timeout', '-5s'], '--timeout takes a duration such as 30s, 2m or 1m30s, got "-5s"'],
+  ])('%j: %s', (flags, message) => {
+    let caught: unknown;
+    try {
+      parseCommandLine(['select', 'x.io/a', ...flags]);
+    } catch (error) {
+      caught = error;
+    }
+    expect(isCliError(caught)).toBe(true);
+    expect(isScannerError(caught)).toBe(true);
+    expect((caught as Error).message).toBe(message);
+  });
+
+  test('--timeout takes Go durations', () => {
+    expect(parseTimeoutMs('30s')).toBe(30_000);
+    expect(parseTimeoutMs('1m30s')).toBe(90_000);
+    expect(parseTimeoutMs('1.5s')).toBe(1500);
+    expect(parseTimeoutMs('250ms')).toBe(250);
+    expect(parseTimeoutMs('2h')).toBe(7_200_000);
+    expect(() => parseTimeoutMs('30', 'SCANNER_TIMEOUT')).toThrow('SCANNER_TIMEOUT takes a duration such as 30s, 2m or 1m30s, got "30"');
+    expect(parseCommandLine(['digest', 'x.io/a', '--timeout', '45s'])).toMatchObject({ registry: { timeout: '45s' } });
+  });
+
+  test('a CliError is a ScannerError of @scanner/cli whose message has no package prefix', () => {
+    try {
+      parseCommandLine(['select', 'x.io/a', '--limit', 'ten']);
+    } catch (error) {
+      expect(error).toMatchObject({ package: '@scanner/cli', code: 'invalid_argument', message: '--limit must be a positive integer, got "ten"', fields: { field: '--limit', input: 'ten' } });
+    }
+    expect.assertions(1);
   });
 });

@@ -16,6 +16,8 @@ export type CacheSpec = { readonly kind: 'memory' } | { readonly kind: 'redis'; 
 /** Flags every command that talks to a registry shares. */
 export interface RegistryArgs {
   readonly registriesConfig: string | undefined;
+  /** `--timeout` (else `$SCANNER_TIMEOUT`, read by `main`) as typed, e.g. `30s`; see {@link parseTimeoutMs}. */
+  readonly timeout: string | undefined;
   readonly insecure: boolean;
   readonly cache: CacheSpec | undefined;
   readonly cacheStrategy: 'tag' | 'digest' | undefined;
@@ -53,6 +55,7 @@ const OPTIONS = {
   prereleases: { type: 'boolean' },
   limit: { type: 'string' },
   'registries-config': { type: 'string' },
+  timeout: { type: 'string' },
   insecure: { type: 'boolean' },
   cache: { type: 'string' },
   'cache-strategy': { type: 'string' },
@@ -63,6 +66,9 @@ const OPTIONS = {
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
+
+/** Adds a command's own flags (e.g. a `sync` command's) to the table every command line is read with. */
+type OptionTable = Readonly<Record<string, { readonly type: 'string' | 'boolean'; readonly short?: string; readonly multiple?: boolean }>>;
 
 const POLICY_FLAGS: readonly OptionName[] = [
   'strategy',
@@ -94,30 +100,103 @@ function isCommand(value: string): value is Command {
   return (COMMANDS as readonly string[]).includes(value);
 }
 
-/** `node:util` parse errors, reworded into one line that names the flag. */
-function usageFromParseError(error: unknown): CliError {
-  const message = error instanceof Error ? error.message : String(error);
-  const code = (error as { code?: unknown } | undefined)?.code;
-  const flag = /'(-[^' ]+)/.exec(message)?.[1];
-  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-    return new CliError('usage', `unknown flag ${JSON.stringify(flag ?? message)}; run scanner --help for the flags`, { cause: error });
+/** The option an argument names (`--limit`, `--limit=3`, `-o`), if it is one of ours. */
+function optionNamed(arg: string, options: OptionTable): string | undefined {
+  if (arg.startsWith('--')) {
+    const name = arg.slice(2).split('=', 1)[0] ?? '';
+    return name in options ? name : undefined;
   }
-  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-    const takesValue = flag !== undefined && message.includes('argument missing');
-    return new CliError(
-      'usage',
-      takesValue ? `${flag} needs a value, e.g. ${flag}=VALUE` : `${flag ?? 'a flag'} does not take a value (${message})`,
-      { cause: error },
-    );
+  if (/^-[A-Za-z]/.test(arg)) return Object.keys(options).find((name) => options[name]?.short === arg.charAt(1));
+  return undefined;
+}
+
+/**
+ * Gives a value-taking flag the next argument even when it begins with `-` (`--extract-pattern -(\w+)$`,
+ * `--limit -3`), as `--flag=value`, unless that argument is itself one of our flags: then the flag has no
+ * value, which is reported. `--` ends the flags.
+ */
+function attachDashValues(argv: readonly string[], options: OptionTable): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] ?? '';
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const name = optionNamed(arg, options);
+    const next = argv[i + 1];
+    const takesValue = name !== undefined && options[name]?.type === 'string' && !arg.includes('=');
+    if (takesValue && next !== undefined && next.startsWith('-') && next !== '--') {
+      if (optionNamed(next, options) !== undefined) throw missingValue(`--${name}`);
+      out.push(`--${name}=${next}`);
+      i += 1;
+    } else {
+      out.push(arg);
+    }
   }
-  return new CliError('usage', `${message}; run scanner --help`, { cause: error });
+  return out;
+}
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+function missingValue(flag: string): CliError {
+  return new CliError('usage', `${flag} needs a value, e.g. ${flag} VALUE (a value that begins with "-" may also be written ${flag}=-VALUE)`, { field: flag });
+}
+
+/**
+ * Reads flags and positionals with `node:util`'s tokens and checks them here, so that every usage error is
+ * ours to word: an unknown flag, a flag without its value, a value given to a switch.
+ */
+function readArgs(argv: readonly string[], options: OptionTable): { values: Values; positionals: string[] } {
+  const { tokens } = parseArgs({ args: attachDashValues(argv, options), options, allowPositionals: true, strict: false, tokens: true });
+  const values: Values = {};
+  const positionals: string[] = [];
+  for (const token of tokens) {
+    if (token.kind === 'positional') {
+      positionals.push(token.value);
+      continue;
+    }
+    if (token.kind === 'option-terminator') continue;
+    const option = options[token.name];
+    if (option === undefined) {
+      throw new CliError('usage', `unknown flag ${JSON.stringify(token.rawName)}; run scanner --help for the flags`, { field: token.rawName });
+    }
+    const flag = `--${token.name}`;
+    if (option.type === 'boolean') {
+      if (token.value !== undefined) throw new CliError('usage', `${flag} does not take a value, got ${JSON.stringify(token.value)}`, { field: flag, input: token.value });
+      values[token.name] = true;
+      continue;
+    }
+    if (token.value === undefined) throw missingValue(flag);
+    if (option.multiple === true) values[token.name] = [...((values[token.name] as string[] | undefined) ?? []), token.value];
+    else values[token.name] = token.value;
+  }
+  return { values, positionals };
 }
 
 function parseLimit(text: string): number {
-  if (!/^\d+$/.test(text)) {
-    throw new CliError('invalid_argument', `--limit ${JSON.stringify(text)} is not a positive integer`);
+  if (!/^\d+$/.test(text) || Number(text) === 0) {
+    throw new CliError('invalid_argument', `--limit must be a positive integer, got ${JSON.stringify(text)}`, { field: '--limit', input: text });
   }
   return Number(text);
+}
+
+const DURATION_UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * A `--timeout` value in milliseconds: a Go-style duration as the registries config writes them (`30s`, `2m`,
+ * `1m30s`, `1.5s`, `500ms`), greater than zero.
+ *
+ * @param flag How the value was given, for the message: `--timeout` or `SCANNER_TIMEOUT`.
+ * @throws {CliError} `invalid_argument` for anything else.
+ */
+export function parseTimeoutMs(text: string, flag = '--timeout'): number {
+  const parts = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/.test(text) ? [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)] : [];
+  const ms = parts.reduce((total, [, amount, unit]) => total + Number(amount) * (DURATION_UNIT_MS[unit ?? ''] ?? Number.NaN), 0);
+  if (!(ms >= 1) || !Number.isFinite(ms)) {
+    throw new CliError('invalid_argument', `${flag} takes a duration such as 30s, 2m or 1m30s, got ${JSON.stringify(text)}`, { field: flag, input: text });
+  }
+  return Math.round(ms);
 }
 
 function parseCache(text: string): CacheSpec {
@@ -131,18 +210,18 @@ function parseCache(text: string): CacheSpec {
   if (url !== undefined && (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '') return { kind: 'redis', url: text };
   // The value may be a URL with a password in it: name its scheme only.
   const scheme = url === undefined ? '' : ` (scheme "${url.protocol}")`;
-  throw new CliError('invalid_argument', `--cache takes "memory" or a Redis URL like redis://host:6379/0${scheme}`);
+  throw new CliError('invalid_argument', `--cache takes "memory" or a Redis URL like redis://host:6379/0${scheme}`, { field: '--cache' });
 }
 
 function parseOutput(text: string | undefined): OutputFormat {
   if (text === undefined || text === 'table') return 'table';
   if (text === 'json') return 'json';
-  throw new CliError('invalid_argument', `-o/--output ${JSON.stringify(text)} is not one of table, json`);
+  throw new CliError('invalid_argument', `-o/--output ${JSON.stringify(text)} is not one of table, json`, { field: '--output', input: text });
 }
 
 function parseCacheStrategy(text: string | undefined): 'tag' | 'digest' | undefined {
   if (text === undefined || text === 'tag' || text === 'digest') return text;
-  throw new CliError('invalid_argument', `--cache-strategy ${JSON.stringify(text)} is not one of tag, digest`);
+  throw new CliError('invalid_argument', `--cache-strategy ${JSON.stringify(text)} is not one of tag, digest`, { field: '--cache-strategy', input: text });
 }
 
 /**
@@ -150,13 +229,11 @@ function parseCacheStrategy(text: string | undefined): 'tag' | 'digest' | undefi
  * a usage of `scanner`; values the packages validate (references, policies) are passed through as text.
  */
 export function parseCommandLine(argv: readonly string[]): ParsedArgs {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
-  try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw usageFromParseError(error);
-  }
-  const { values, positionals } = parsed;
+  const { values: read, positionals } = readArgs(argv, OPTIONS);
+  // The table above fixes each flag's type; readArgs checked every value against it.
+  const values = read as {
+    [Name in OptionName]?: (typeof OPTIONS)[Name] extends { type: 'boolean' } ? true : (typeof OPTIONS)[Name] extends { multiple: true } ? string[] : string;
+  };
   const [first, ...rest] = positionals;
 
   if (values.version === true) return { kind: 'version' };
@@ -213,6 +290,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
   }
 
   const cacheText = values.cache;
+  // Checked here so that a bad value fails before anything loads; main reads it (or SCANNER_TIMEOUT) again.
+  if (values.timeout !== undefined) parseTimeoutMs(values.timeout);
   return {
     kind: 'run',
     command,
@@ -221,6 +300,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
     debug: values.debug === true,
     registry: {
       registriesConfig: values['registries-config'],
+      timeout: values.timeout,
       insecure: values.insecure === true,
       cache: cacheText === undefined ? undefined : parseCache(cacheText),
       cacheStrategy: parseCacheStrategy(values['cache-strategy']),
@@ -242,6 +322,13 @@ Usage:
   scanner select IMAGE [policy flags]     pick the best tag under a policy, with its digest
   scanner digest IMAGE[:TAG|@DIGEST]      print the digest of a tag (default tag: latest)
   scanner inspect IMAGE[:TAG|@DIGEST]     media type, digest, created, platforms, labels, annotations
+                                          (and, for a mirrored copy, whose copy of what it is)
+
+Mirroring (scanner help plan|sync|convert for their flags, JSON and exit codes):
+  scanner plan --config DIR               the dry run: which tags are missing at which target
+  scanner sync --config DIR               plan, then copy: exact copies, each blob once per registry
+  scanner convert skopeo|retagger FILE --owner TEAM
+                                          print a team file made from the old pipeline's file
 
 Policy flags (select):
   --strategy NAME          semver (default), newest-build (alias latest), alphabetical (aliases name,
@@ -257,8 +344,12 @@ Policy flags (select):
   --prereleases            semver: let prerelease versions in
   --limit N                most candidates to list
 
+A value that begins with "-" follows its flag as any other (--extract-pattern '-(\\w+)$'), or after "="
+(--extract-pattern=-X); only a value that is itself one of these flags needs the "=" form.
+
 Registry flags:
   --registries-config FILE registries config (YAML; env SCANNER_REGISTRIES_CONFIG)
+  --timeout DURATION       bound on the whole command's registry work, e.g. 30s, 2m (env SCANNER_TIMEOUT)
   --insecure               skip TLS verification
   --cache memory|redis://… cache tag lists, digests and metadata (select, tags)
   --cache-strategy tag|digest

@@ -1,5 +1,13 @@
 #!/usr/bin/env node
-import { main } from './main.ts';
+import module from 'node:module';
+
+// Reuse V8's compiled code across runs (scripts call `scanner` once per image). Without a directory Node
+// uses $NODE_COMPILE_CACHE, else <tmpdir>/node-compile-cache, which works when the install itself is
+// read-only; when no cache can be written, Node says so in the return value and runs without one.
+// Enabled before main is imported, so that the modules main loads are cached too.
+module.enableCompileCache();
+
+const { main } = await import('./main.ts');
 
 const controller = new AbortController();
 // The first Ctrl-C stops the command cleanly (connections closed, exit code 1); a second one kills it.
@@ -13,3 +21,6 @@ process.exitCode = await main(process.argv.slice(2), {
   env: process.env,
   signal: controller.signal,
 });
+// Everything is written (stdout and stderr are synchronous for files and pipes on Linux and macOS). A socket
+// of a request abandoned by Ctrl-C or --timeout must not keep the process alive: end it if it lingers.
+setTimeout(() => process.exit(), 1000).unref();

@@ -1,23 +1,28 @@
-import { isImageError } from '@scanner/image';
-import type { ImageErrorCode } from '@scanner/image';
-import { isRegistryError } from '@scanner/registry';
-import { isPolicyError } from '@scanner/version';
+// Only the light `scanner-error` entry of @scanner/image: the error handler must not load the packages a
+// command did not need (zod, undici) just to print a usage error.
+import { ScannerError, isScannerError } from '@scanner/image/scanner-error';
+import type { ErrorFields, ScannerErrorOptions } from '@scanner/image/scanner-error';
 
 /**
  * What went wrong in the command line itself:
  * - `usage`: an unknown command or flag, a missing argument, a flag that does not fit the command;
- * - `invalid_argument`: a flag value that cannot be read (`--limit ten`, `--cache mongo://…`).
+ * - `invalid_argument`: a flag value or an argument that cannot be read (`--limit ten`, `--cache mongo://…`,
+ *   an image reference that is not one).
  */
 export type CliErrorCode = 'usage' | 'invalid_argument';
 
-/** The one error type of `@scanner/cli`; always a usage error (exit code 2). */
-export class CliError extends Error {
+/**
+ * The one error type of `@scanner/cli`, a `ScannerError` whose message is the CLI's own line (no package
+ * prefix: it is what `scanner: ` precedes). `fields.field` is the flag or argument (`--limit`, `IMAGE`),
+ * `fields.input` the value given. Always a usage error (exit code 2).
+ */
+export class CliError extends ScannerError<CliErrorCode> {
   override readonly name = 'CliError';
-  readonly code: CliErrorCode;
 
-  constructor(code: CliErrorCode, message: string, options: { cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
+  constructor(code: CliErrorCode, message: string, options: ScannerErrorOptions = {}) {
+    super('@scanner/cli', code, message, options);
+    // The CLI's messages are written for its users: no package prefix.
+    this.message = message;
   }
 }
 
@@ -32,9 +37,9 @@ export function isCliError(error: unknown): error is CliError {
 export const EXIT = {
   /** A tag, digest or image was found. */
   ok: 0,
-  /** The registry failed or something unexpected happened. */
+  /** The registry failed, its content is unusable, or something unexpected happened. */
   runtime: 1,
-  /** The command line, a reference, the registries config or the policy is invalid. */
+  /** The user's input is invalid: the command line, a reference, the policy, the registries config. */
   usage: 2,
   /** No tag passed the policy. */
   noMatch: 3,
@@ -49,24 +54,21 @@ export interface ErrorReport {
   readonly message: string;
 }
 
-// Image codes about input the user typed; the others come from registry content (a runtime failure).
-const IMAGE_INPUT_CODES: ReadonlySet<string> = new Set<ImageErrorCode>([
-  'empty_name',
-  'invalid_format',
-  'uppercase',
-  'name_too_long',
-  'invalid_tag',
-  'invalid_registry',
-  'invalid_digest',
-  'unsupported_algorithm',
-  'invalid_platform',
-]);
+/** What the command line said, so that a message can name the flag the user typed. */
+export interface ReportContext {
+  /** The `select` flags' policy as read (the lists tell whether a flag was repeated). */
+  readonly policy?: Readonly<Record<string, unknown>> | undefined;
+  /** `--timeout` (or `SCANNER_TIMEOUT`) as given. */
+  readonly timeout?: string | undefined;
+}
 
-// Registry codes caused by the command line or the registries config rather than by the registry.
-const REGISTRY_INPUT_CODES: ReadonlySet<string> = new Set(['invalid_reference', 'config']);
+/**
+ * The root the CLI passes to `parsePolicy`; a `PolicyError`'s `fields.field` starts with it.
+ */
+export const POLICY_ROOT = 'policy';
 
-// Policy fields as the flags that set them, so a policy error points at what the user typed.
-const FLAG_FOR_FIELD: Readonly<Record<string, string>> = {
+// Policy fields (`fields.field` of a PolicyError, below the root) as the flags that set them.
+const FLAG_FOR_POLICY_FIELD: Readonly<Record<string, string>> = {
   strategy: '--strategy',
   constraint: '--constraint',
   strict: '--loose',
@@ -81,41 +83,59 @@ const FLAG_FOR_FIELD: Readonly<Record<string, string>> = {
   limit: '--limit',
 };
 
-const AUTH_CODES: ReadonlySet<string> = new Set(['unauthorized', 'UNAUTHORIZED', 'auth_failed']);
+// Registry codes that come from what the user gave (the registries config, a reference), not from a registry.
+const REGISTRY_INPUT_CODES: ReadonlySet<string> = new Set(['invalid_reference', 'config']);
 
-const PACKAGE_PREFIX = /^@scanner\/[\w-]+: /;
-
-/** Rewrites `policy.allowTags[1]: …` as `--allow-tags (2nd): …`. */
-function policyMessage(message: string): string {
-  return message
-    .replace(PACKAGE_PREFIX, '')
-    .replace(/\bpolicy\.(extract\.(?:pattern|template)|\w+)(?:\[(\d+)\])?/g, (whole, field: string, index: string | undefined) => {
-      const flag = FLAG_FOR_FIELD[field];
-      if (flag === undefined) return whole;
-      return index === undefined ? flag : `${flag} #${Number(index) + 1}`;
-    });
+/**
+ * `policy.allowTags[1]` as the flag that set it: `--allow-tags #2` (the number only when the flag was given
+ * more than once). `undefined` for a path that no flag sets.
+ */
+export function flagForPolicyField(field: string, policy: ReportContext['policy']): string | undefined {
+  if (field !== POLICY_ROOT && !field.startsWith(`${POLICY_ROOT}.`)) return undefined;
+  const path = /^\.([\w.]+?)(?:\[(\d+)\])?$/.exec(field.slice(POLICY_ROOT.length));
+  if (path === null) return undefined;
+  const key = path[1] ?? '';
+  const flag = FLAG_FOR_POLICY_FIELD[key];
+  if (flag === undefined) return undefined;
+  const index = path[2];
+  const list = policy?.[key];
+  return index !== undefined && Array.isArray(list) && list.length > 1 ? `${flag} #${Number(index) + 1}` : flag;
 }
 
-function hintFor(code: string, registry: string | undefined): string {
-  const where = registry === undefined ? 'the registry' : registry;
-  switch (code) {
-    case 'network':
+/** The CLI's own advice for a registry failure, which knows this app's flags and files. */
+function cliRegistryHint(error: ScannerError, context: ReportContext): string | undefined {
+  const where = error.fields.registry ?? 'the registry';
+  switch (error.code) {
     case 'timeout':
-      return `; check that ${where} is up and reachable`;
+      return context.timeout === undefined
+        ? `check that ${where} is up and reachable, or bound the wait with --timeout (e.g. --timeout 30s)`
+        : `check that ${where} is up and reachable, or raise --timeout (now ${context.timeout})`;
+    case 'network':
+      return `check that ${where} is up and reachable`;
     case 'unauthorized':
     case 'UNAUTHORIZED':
     case 'auth_failed':
-      return `; check the credentials for ${where} in --registries-config or your Docker config`;
-    case 'forbidden':
-    case 'DENIED':
-      return `; the credentials for ${where} lack access to this repository`;
+    case 'credentials':
+      return 'scanner reads credentials from --registries-config (or $SCANNER_REGISTRIES_CONFIG), else from the Docker config';
     case 'NAME_UNKNOWN':
-      return '; check the repository name';
+      return 'check the repository name';
     case 'MANIFEST_UNKNOWN':
-      return '; check the tag or digest (scanner tags IMAGE lists the tags)';
+      return 'check the tag or digest (scanner tags IMAGE lists the tags)';
     default:
-      return '';
+      return undefined;
   }
+}
+
+/** `file:line:column: ` when the error came from a file, from its fields. */
+function location(fields: ErrorFields): string {
+  if (fields.file === undefined) return '';
+  const line = fields.line === undefined ? '' : `:${fields.line}${fields.column === undefined ? '' : `:${fields.column}`}`;
+  return `${fields.file}${line}: `;
+}
+
+/** `text; hint`, without repeating a hint the text already carries. */
+function withHint(text: string, hint: string | undefined): string {
+  return hint === undefined || hint === '' || text.includes(hint) ? text : `${text}; ${hint}`;
 }
 
 function firstLine(text: string): string {
@@ -124,33 +144,55 @@ function firstLine(text: string): string {
 }
 
 /**
- * Maps any thrown value to one actionable line and an exit code. Known errors are matched by `code` (two
- * copies of a package may be installed); messages of the packages never carry credentials.
+ * A `ScannerError` as this app says it: the place in the CLI's terms (the flag for a policy field, the file
+ * and key path for a config entry), the reason, and the `cli` audience's hint (or the CLI's own for registry
+ * failures). Built from the error's fields; the packages' message text is never rewritten.
  */
-export function reportError(error: unknown): ErrorReport {
-  if (isCliError(error)) return { exitCode: EXIT.usage, message: firstLine(error.message) };
-  if (isPolicyError(error)) return { exitCode: EXIT.usage, message: `invalid policy: ${firstLine(policyMessage(error.message))}` };
-  if (isImageError(error)) {
-    const input = IMAGE_INPUT_CODES.has(error.code);
-    return { exitCode: input ? EXIT.usage : EXIT.runtime, message: firstLine(error.message.replace(PACKAGE_PREFIX, '')) };
+function renderScannerError(error: ScannerError, context: ReportContext): ErrorReport {
+  const { fields } = error;
+  const cliHint = fields.hints?.cli;
+  switch (error.package) {
+    case '@scanner/cli':
+      return { exitCode: EXIT.usage, message: firstLine(error.message) };
+    case '@scanner/version': {
+      const flag = fields.field === undefined ? undefined : flagForPolicyField(fields.field, context.policy);
+      const text = flag === undefined || fields.reason === undefined ? error.detail : `${flag}: ${fields.reason}`;
+      return { exitCode: EXIT.usage, message: `invalid policy: ${firstLine(withHint(text, cliHint))}` };
+    }
+    case '@scanner/tag':
+      // Matchers, patterns and templates only ever come from the user.
+      return { exitCode: EXIT.usage, message: firstLine(withHint(fields.reason ?? error.detail, cliHint)) };
+    case '@scanner/registry': {
+      const input = REGISTRY_INPUT_CODES.has(error.code);
+      const place = `${location(fields)}${input && fields.field !== undefined && fields.reason !== undefined ? `${fields.field}: ` : ''}`;
+      const text = `${place}${fields.reason ?? error.detail}`;
+      // The CLI's own advice where it knows better (its --timeout flag), else the package's for this audience.
+      const own = cliRegistryHint(error, context);
+      const hint = error.code === 'timeout' ? own : (cliHint ?? own);
+      return { exitCode: input ? EXIT.usage : EXIT.runtime, message: firstLine(withHint(text, hint)) };
+    }
+    default:
+      // `@scanner/image` and the others: what the user typed is checked by the CLI before any package sees it
+      // (a bad reference is a CliError), so what remains came from a registry's content: not the user's input.
+      return { exitCode: EXIT.runtime, message: firstLine(withHint(`${location(fields)}${fields.reason ?? error.detail}`, cliHint)) };
   }
-  if (isRegistryError(error)) {
-    const input = REGISTRY_INPUT_CODES.has(error.code);
-    const text = firstLine(error.message.replace(PACKAGE_PREFIX, ''));
-    // Most registry messages already end with what to do; add ours only to those that do not.
-    const advised = /; (?:check|configure|run|fix|use|set|give|put|retry|raise|pass|make|install|write|remove)\b/.test(text);
-    if (!advised) return { exitCode: input ? EXIT.usage : EXIT.runtime, message: `${text}${hintFor(error.code, error.registry)}` };
-    // The package cannot know where this app reads credentials from; say it.
-    const where = AUTH_CODES.has(error.code) ? ' (scanner reads credentials from --registries-config, else from the Docker config)' : '';
-    return { exitCode: input ? EXIT.usage : EXIT.runtime, message: `${text}${where}` };
-  }
+}
+
+/**
+ * Maps any thrown value to one actionable line and an exit code: 2 only for the user's input (flags,
+ * references, policy, registries config), 1 for registries and their content. Known errors are matched
+ * with `isScannerError` and `code` (two copies of a package may be installed); messages of the packages
+ * never carry credentials.
+ */
+export function reportError(error: unknown, context: ReportContext = {}): ErrorReport {
+  if (isScannerError(error)) return renderScannerError(error, context);
   if (error instanceof Error && (error.name === 'AbortError' || (error as { code?: unknown }).code === 'ABORT_ERR')) {
     return { exitCode: EXIT.runtime, message: 'interrupted' };
   }
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     const suffix = typeof code === 'string' ? ` (${code})` : '';
-    return { exitCode: EXIT.runtime, message: `unexpected error: ${firstLine(error.message.replace(PACKAGE_PREFIX, ''))}${suffix}; rerun with --debug for the stack` };
+    return { exitCode: EXIT.runtime, message: `unexpected error: ${firstLine(error.message)}${suffix}; rerun with --debug for the stack` };
   }
   return { exitCode: EXIT.runtime, message: `unexpected error: ${describeValue(error)}; rerun with --debug for details` };
 }

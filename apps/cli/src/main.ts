@@ -1,41 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { parseImageReference, parsePlatform, withTag, withoutTagOrDigest } from '@scanner/image';
-import type { ImageReference } from '@scanner/image';
-import type { Cache, RegistryEvent } from '@scanner/registry';
-import { parsePolicy } from '@scanner/version';
-import { helpText, parseCommandLine, wantsDebug } from './args.ts';
-import type { RunArgs } from './args.ts';
-import { createCommandContext } from './context.ts';
+import { helpText, parseCommandLine, parseTimeoutMs, wantsDebug } from './args.ts';
+import type { ParsedArgs, RunArgs } from './args.ts';
+import { COMMAND_MODULES } from './command.ts';
+import type { CommandSession, MainIo } from './command.ts';
 import type { CommandContext } from './context.ts';
-import { CliError, EXIT, debugStack, reportError } from './errors.ts';
-import type { ExitCode } from './errors.ts';
-import { formatJson, inspectJson, inspectTable, selectJson, selectTable, tagsTable } from './output.ts';
-import type { DigestJson, TagsJson } from './output.ts';
+import { EXIT, debugStack, reportError } from './errors.ts';
+import type { ExitCode, ReportContext } from './errors.ts';
+import { isMirrorCommandLine } from './mirror-args.ts';
 
-/** Where `main` writes; `process.stdout` and `process.stderr` fit, and so does a string collector in tests. */
-export interface OutputStream {
-  write(chunk: string): unknown;
-}
-
-/** Everything `main` touches outside itself, injected so that it runs in-process (tests, the demo). */
-export interface MainIo {
-  /** Human and machine output. */
-  readonly stdout: OutputStream;
-  /** Diagnostics: errors, warnings, `--debug` request logs. */
-  readonly stderr: OutputStream;
-  /** For `SCANNER_REGISTRIES_CONFIG`, `env:` credentials and `$DOCKER_CONFIG`. @default process.env */
-  readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Stops the command (e.g. on SIGINT); it then exits 1. */
-  readonly signal?: AbortSignal;
-  /**
-   * The cache `--cache memory` uses. One process's successive `main` calls share it when given; otherwise
-   * each call starts with an empty one.
-   * @default a new memory cache per call
-   */
-  readonly memoryCache?: Cache;
-  /** Sees every registry request and response, e.g. to count them. */
-  readonly onEvent?: (event: RegistryEvent) => void;
-}
+export type { MainIo, OutputStream } from './command.ts';
 
 function readVersion(): string {
   // Works from src/ and from dist/: both sit one level below package.json.
@@ -48,89 +21,142 @@ function redact(text: string): string {
   return text.replace(/([a-z][\w+.-]*:\/\/)[^/\s@]+@/gi, '$1***@');
 }
 
-/** A repository name for `tags` and `select`: a tag or digest there is a mistake, not something to ignore. */
-function repositoryOf(command: string, image: string): ImageReference {
-  const reference = parseImageReference(image);
-  if (reference.tag !== undefined || reference.digest !== undefined) {
-    const hint = command === 'select' ? '; put the tag rule in --constraint or --allow-tags' : '';
-    throw new CliError('usage', `scanner ${command} takes a repository without tag or digest, got ${JSON.stringify(image)}${hint}`);
-  }
-  return withoutTagOrDigest(reference);
+/** `--timeout`, else `SCANNER_TIMEOUT`, as given and as a signal that aborts when it runs out. */
+interface Deadline {
+  readonly text: string;
+  readonly signal: AbortSignal;
 }
 
-/** A tag or digest reference; a bare repository means `:latest`, as in Docker. */
-function imageOf(image: string): ImageReference {
-  const reference = parseImageReference(image);
-  return reference.tag === undefined && reference.digest === undefined ? withTag(reference, 'latest') : reference;
+function deadlineOf(args: RunArgs, env: Readonly<Record<string, string | undefined>>): Deadline | undefined {
+  const fromEnv = env['SCANNER_TIMEOUT'];
+  const [text, flag] = args.registry.timeout !== undefined ? [args.registry.timeout, '--timeout'] : fromEnv !== undefined && fromEnv !== '' ? [fromEnv, 'SCANNER_TIMEOUT'] : [];
+  if (text === undefined) return undefined;
+  // The timer is unref'd: it never keeps the process alive.
+  return { text, signal: AbortSignal.timeout(parseTimeoutMs(text, flag)) };
 }
 
-async function runCommand(args: RunArgs, context: CommandContext, io: MainIo): Promise<ExitCode> {
-  const signal = io.signal;
-  const signalOption = signal === undefined ? {} : { signal };
-  const write = (text: string): void => {
-    io.stdout.write(text);
+/** A session as `main` holds it: it also closes it, and knows the registry last asked. */
+interface OwnedSession extends CommandSession {
+  /** The registry of the last request sent, for a time-out message. */
+  lastRegistry(): string | undefined;
+  close(): Promise<void>;
+}
+
+/** The session a command runs in; the registry context is built (and `@scanner/registry` loaded) on first use. */
+function createSession(
+  args: RunArgs,
+  io: MainIo,
+  env: Readonly<Record<string, string | undefined>>,
+  version: string,
+  signal: AbortSignal | undefined,
+): OwnedSession {
+  const diagnostic = (line: string): void => {
+    io.stderr.write(`scanner: ${redact(line)}\n`);
   };
+  let pending: Promise<CommandContext> | undefined;
+  let cacheWarned = false;
+  let waitingFor: string | undefined;
+  const userAgent = `scanner/${version}`;
+  return {
+    io,
+    env,
+    userAgent,
+    signal,
+    diagnostic,
+    context() {
+      pending ??= import('./context.ts').then(({ createCommandContext }) =>
+        createCommandContext({
+          args: args.registry,
+          env,
+          memoryCache: io.memoryCache,
+          userAgent,
+          signal,
+          onCacheError: (error) => {
+            if (cacheWarned) return;
+            cacheWarned = true;
+            diagnostic(`warning: the cache failed and is skipped for this run: ${error instanceof Error ? error.message : String(error)}`);
+          },
+          onEvent: (event) => {
+            io.onEvent?.(event);
+            if (event.type === 'request') waitingFor = event.registry;
+            if (event.type === 'warning') diagnostic(`warning: ${event.message}`);
+            else if (args.debug && event.type === 'response') {
+              const outcome = event.status === 0 ? `failed (${event.error ?? 'no response'})` : String(event.status);
+              diagnostic(`debug: ${event.method} ${event.url} → ${outcome} in ${Math.round(event.durationMs)} ms`);
+            } else if (args.debug && event.type === 'retry') {
+              diagnostic(`debug: retrying ${event.method} ${event.url} in ${event.delayMs} ms (${event.reason})`);
+            }
+          },
+        }),
+      );
+      return pending;
+    },
+    lastRegistry: () => waitingFor,
+    async close() {
+      const context = await pending?.catch(() => undefined);
+      await context?.close();
+    },
+  };
+}
 
-  switch (args.command) {
-    case 'tags': {
-      const reference = repositoryOf('tags', args.image);
-      // Registries list tags in their own order (distribution's depends on its storage driver); sorted, the
-      // output is the same for the same tags everywhere. Tags are ASCII, so code-unit order is byte order.
-      const tags = (await context.scanner.tags(reference, signalOption)).sort();
-      const document: TagsJson = { image: String(reference), tags };
-      write(args.output === 'json' ? formatJson(document) : tagsTable(document));
-      return EXIT.ok;
-    }
-    case 'select': {
-      const reference = repositoryOf('select', args.image);
-      // Validated before any request, so that a bad policy is a usage error even when the registry is down.
-      const policy = parsePolicy(args.policy);
-      const result = await context.scanner.select(reference, policy, signalOption);
-      const document = selectJson(result);
-      if (args.output === 'json') write(formatJson(document));
-      else write(selectTable(document));
-      if (document.selected === null) {
-        io.stderr.write(`scanner: no tag of ${document.image} matched the policy\n`);
-        return EXIT.noMatch;
-      }
-      return EXIT.ok;
-    }
-    case 'digest': {
-      const reference = imageOf(args.image);
-      const digest = await context.client.resolveDigest(reference, signalOption);
-      const document: DigestJson = { image: String(reference), digest };
-      write(args.output === 'json' ? formatJson(document) : `${digest}\n`);
-      return EXIT.ok;
-    }
-    case 'inspect': {
-      const reference = imageOf(args.image);
-      const platforms = args.platforms.map((platform) => parsePlatform(platform));
-      const metadata = await context.client.getImageMetadata(reference, {
-        ...signalOption,
-        ...(platforms.length === 0 ? {} : { platforms }),
-      });
-      const document = inspectJson(String(reference), metadata);
-      write(args.output === 'json' ? formatJson(document) : inspectTable(document));
-      return EXIT.ok;
-    }
-  }
+/** What the error handler needs from the command line to name the user's flags. */
+function reportContext(args: ParsedArgs | undefined, deadline: Deadline | undefined): ReportContext {
+  if (args?.kind !== 'run') return {};
+  return { policy: args.policy, timeout: deadline?.text };
+}
+
+/** How long an aborted run waits for its connections to close before `main` returns. */
+const ABORTED_CLOSE_GRACE_MS = 250;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/**
+ * `work`, or the signal's reason as soon as it aborts: the bound holds even where a package is slow to
+ * notice the signal.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      reject(signal.reason as Error);
+    };
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => {
+      signal.removeEventListener('abort', onAbort);
+    });
+  });
+}
+
+/** A run stopped by `--timeout`: say so, whatever the cancelled request threw. */
+function timedOut(deadline: Deadline, registry: string | undefined): string {
+  const waiting = registry === undefined ? '' : ` (waiting for ${registry})`;
+  return `the command did not finish within --timeout ${deadline.text}${waiting}; check that the registry is up and reachable, or raise --timeout`;
 }
 
 /**
  * Runs `scanner` with `argv` (the arguments after the script name) and returns the exit code. Never throws
  * and never exits the process: every error becomes one line on `stderr` (with the stack under `--debug`).
+ * Each command's module, and the packages it needs, load only when it runs.
  *
  * @example
  * const code = await main(['select', 'ghcr.io/org/app', '--strategy', 'semver'], { stdout: process.stdout, stderr: process.stderr });
  */
 export async function main(argv: readonly string[], io: MainIo): Promise<ExitCode> {
+  if (isMirrorCommandLine(argv)) {
+    // plan, sync and convert: their own command lines and output; @scanner/sync loads only for them.
+    const { mirrorMain } = await import('./mirror-main.ts');
+    return mirrorMain(argv, io, readVersion());
+  }
   const debug = wantsDebug(argv);
-  const diagnostic = (line: string): void => {
-    io.stderr.write(`scanner: ${redact(line)}\n`);
-  };
-  let context: CommandContext | undefined;
+  const env = io.env ?? process.env;
+  let args: ParsedArgs | undefined;
+  let deadline: Deadline | undefined;
+  let session: OwnedSession | undefined;
   try {
-    const args = parseCommandLine(argv);
+    args = parseCommandLine(argv);
     if (args.kind === 'help') {
       io.stdout.write(helpText(args.command));
       return EXIT.ok;
@@ -140,39 +166,27 @@ export async function main(argv: readonly string[], io: MainIo): Promise<ExitCod
       io.stdout.write(`${version}\n`);
       return EXIT.ok;
     }
-    let cacheWarned = false;
-    context = await createCommandContext({
-      args: args.registry,
-      env: io.env ?? process.env,
-      memoryCache: io.memoryCache,
-      userAgent: `scanner/${version}`,
-      signal: io.signal,
-      onCacheError: (error) => {
-        if (cacheWarned) return;
-        cacheWarned = true;
-        diagnostic(`warning: the cache failed and is skipped for this run: ${error instanceof Error ? error.message : String(error)}`);
-      },
-      onEvent: (event) => {
-        io.onEvent?.(event);
-        if (event.type === 'warning') diagnostic(`warning: ${event.message}`);
-        else if (args.debug && event.type === 'response') {
-          const outcome = event.status === 0 ? `failed (${event.error ?? 'no response'})` : String(event.status);
-          diagnostic(`debug: ${event.method} ${event.url} → ${outcome} in ${Math.round(event.durationMs)} ms`);
-        } else if (args.debug && event.type === 'retry') {
-          diagnostic(`debug: retrying ${event.method} ${event.url} in ${event.delayMs} ms (${event.reason})`);
-        }
-      },
-    });
-    return await runCommand(args, context, io);
+    deadline = deadlineOf(args, env);
+    const signals = [io.signal, deadline?.signal].filter((signal) => signal !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    const command = await COMMAND_MODULES[args.command]();
+    session = createSession(args, io, env, version, signal);
+    return await untilAborted(command.run(args, session), signal);
   } catch (error) {
     // Whatever a cancelled request threw (an AbortError, a RegistryError 'aborted'), the cause is the signal.
-    const report = io.signal?.aborted === true ? { exitCode: EXIT.runtime, message: 'interrupted' } : reportError(error);
-    diagnostic(report.message);
+    let report;
+    if (io.signal?.aborted === true) report = { exitCode: EXIT.runtime, message: 'interrupted' };
+    else if (deadline?.signal.aborted === true) report = { exitCode: EXIT.runtime, message: timedOut(deadline, session?.lastRegistry()) };
+    else report = reportError(error, reportContext(args, deadline));
+    io.stderr.write(`scanner: ${redact(report.message)}\n`);
     if (debug) io.stderr.write(`${redact(debugStack(error))}\n`);
     return report.exitCode;
   } finally {
-    await context?.close().catch((error: unknown) => {
-      if (debug) diagnostic(`debug: closing failed: ${String(error)}`);
+    const closing = session?.close().catch((error: unknown) => {
+      if (debug) io.stderr.write(`scanner: debug: closing failed: ${redact(String(error))}\n`);
     });
+    // After Ctrl-C or --timeout, a request still waiting on a silent server may hold a graceful close: give it
+    // a moment, then return; bin.ts ends the process.
+    await (io.signal?.aborted === true || deadline?.signal.aborted === true ? Promise.race([closing, delay(ABORTED_CLOSE_GRACE_MS)]) : closing);
   }
 }

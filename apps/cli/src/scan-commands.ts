@@ -1,0 +1,106 @@
+import { isImageError, parseImageReference, parsePlatform, withTag, withoutTagOrDigest } from '@scanner/image';
+import type { ImageReference, Platform } from '@scanner/image';
+import type { RunArgs } from './args.ts';
+import type { CommandModule } from './command.ts';
+import { CliError, EXIT, POLICY_ROOT } from './errors.ts';
+import { formatJson, inspectJson, inspectTable, selectJson, selectTable, tagsTable } from './output.ts';
+import type { DigestJson, TagsJson } from './output.ts';
+
+/** The IMAGE argument as a reference; a malformed one is the user's input (exit 2), not a package failure. */
+function parseImageArgument(image: string): ImageReference {
+  try {
+    return parseImageReference(image);
+  } catch (error) {
+    if (!isImageError(error)) throw error;
+    throw new CliError('invalid_argument', error.detail, { field: 'IMAGE', input: image, cause: error });
+  }
+}
+
+/** A repository name for `tags` and `select`: a tag or digest there is a mistake, not something to ignore. */
+function repositoryOf(command: string, image: string): ImageReference {
+  const reference = parseImageArgument(image);
+  if (reference.tag !== undefined || reference.digest !== undefined) {
+    const hint = command === 'select' ? '; put the tag rule in --constraint or --allow-tags' : '';
+    throw new CliError('usage', `scanner ${command} takes a repository without tag or digest, got ${JSON.stringify(image)}${hint}`, { field: 'IMAGE', input: image });
+  }
+  return withoutTagOrDigest(reference);
+}
+
+/** A tag or digest reference; a bare repository means `:latest`, as in Docker. */
+function imageOf(image: string): ImageReference {
+  const reference = parseImageArgument(image);
+  return reference.tag === undefined && reference.digest === undefined ? withTag(reference, 'latest') : reference;
+}
+
+function platformsOf(texts: readonly string[]): Platform[] {
+  return texts.map((text) => {
+    try {
+      return parsePlatform(text);
+    } catch (error) {
+      if (!isImageError(error)) throw error;
+      throw new CliError('invalid_argument', `--platform: ${error.detail}`, { field: '--platform', input: text, cause: error });
+    }
+  });
+}
+
+function signalOption(signal: AbortSignal | undefined): { signal?: AbortSignal } {
+  return signal === undefined ? {} : { signal };
+}
+
+export const tagsCommand: CommandModule = {
+  async run(args: RunArgs, session) {
+    const reference = repositoryOf('tags', args.image);
+    const context = await session.context();
+    // Registries list tags in their own order (distribution's depends on its storage driver); sorted, the
+    // output is the same for the same tags everywhere. Tags are ASCII, so code-unit order is byte order.
+    const tags = (await context.scanner.tags(reference, signalOption(session.signal))).sort();
+    const document: TagsJson = { image: String(reference), tags };
+    session.io.stdout.write(args.output === 'json' ? formatJson(document) : tagsTable(document));
+    return EXIT.ok;
+  },
+};
+
+export const selectCommand: CommandModule = {
+  async run(args: RunArgs, session) {
+    const reference = repositoryOf('select', args.image);
+    // Validated before the registry context is built, so that a bad policy is a usage error even when the
+    // registry is down; zod and the policy compiler load only for this command.
+    const { parsePolicy } = await import('@scanner/version');
+    const policy = parsePolicy(args.policy, { path: POLICY_ROOT });
+    const context = await session.context();
+    const result = await context.scanner.select(reference, policy, signalOption(session.signal));
+    const document = selectJson(result);
+    session.io.stdout.write(args.output === 'json' ? formatJson(document) : selectTable(document));
+    if (document.selected === null) {
+      session.io.stderr.write(`scanner: no tag of ${document.image} matched the policy\n`);
+      return EXIT.noMatch;
+    }
+    return EXIT.ok;
+  },
+};
+
+export const digestCommand: CommandModule = {
+  async run(args: RunArgs, session) {
+    const reference = imageOf(args.image);
+    const context = await session.context();
+    const digest = await context.client.resolveDigest(reference, signalOption(session.signal));
+    const document: DigestJson = { image: String(reference), digest };
+    session.io.stdout.write(args.output === 'json' ? formatJson(document) : `${digest}\n`);
+    return EXIT.ok;
+  },
+};
+
+export const inspectCommand: CommandModule = {
+  async run(args: RunArgs, session) {
+    const reference = imageOf(args.image);
+    const platforms = platformsOf(args.platforms);
+    const context = await session.context();
+    const metadata = await context.client.getImageMetadata(reference, {
+      ...signalOption(session.signal),
+      ...(platforms.length === 0 ? {} : { platforms }),
+    });
+    const document = inspectJson(String(reference), metadata);
+    session.io.stdout.write(args.output === 'json' ? formatJson(document) : inspectTable(document));
+    return EXIT.ok;
+  },
+};
