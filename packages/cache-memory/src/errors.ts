@@ -1,3 +1,6 @@
+import { ScannerError } from '@scanner/registry';
+import type { ScannerErrorOptions } from '@scanner/registry';
+
 /**
  * Every failure `@scanner/cache-memory` reports. Match on `code` rather than `instanceof`: two copies of the
  * package can be installed side by side.
@@ -11,14 +14,12 @@
  */
 export type MemoryCacheErrorCode = 'config' | 'invalid_ttl' | 'invalid_value' | 'too_large' | 'aborted' | 'closed';
 
-/** The one error type of `@scanner/cache-memory`. */
-export class MemoryCacheError extends Error {
+/** The one error type of `@scanner/cache-memory`, a `ScannerError` (catch any error of this project with `isScannerError`). */
+export class MemoryCacheError extends ScannerError<MemoryCacheErrorCode> {
   override readonly name = 'MemoryCacheError';
-  readonly code: MemoryCacheErrorCode;
 
-  constructor(code: MemoryCacheErrorCode, message: string, options: { cause?: unknown } = {}) {
-    super(`@scanner/cache-memory: ${message}`, 'cause' in options ? { cause: options.cause } : undefined);
-    this.code = code;
+  constructor(code: MemoryCacheErrorCode, message: string, options: ScannerErrorOptions = {}) {
+    super('@scanner/cache-memory', code, message, options);
   }
 }
 

@@ -1,3 +1,6 @@
+import { ScannerError } from '@scanner/registry';
+import type { ScannerErrorOptions } from '@scanner/registry';
+
 /**
  * Every failure `@scanner/cache-redis` reports. Match on `code` rather than `instanceof`: two copies of the
  * package can be installed side by side.
@@ -8,7 +11,9 @@
  * - `invalid_response`: the stored value is not JSON this cache wrote (another writer used the key).
  * - `unavailable`: Redis cannot be reached right now; the cache keeps reconnecting by itself.
  * - `timeout`: Redis did not answer within `commandTimeoutMs` (or `connectTimeoutMs` while connecting).
- * - `server_error`: Redis answered with an error (out of memory, wrong type, authentication...).
+ * - `auth_failed`: Redis refused the credentials (`WRONGPASS`, `NOAUTH`); the message quotes Redis, never the password.
+ * - `tls`: the TLS handshake failed (a `rediss://` URL to a plain-text port, an untrusted certificate).
+ * - `server_error`: Redis answered with an error (out of memory, wrong type...).
  * - `aborted`: the call's `signal` was aborted.
  * - `closed`: the cache was closed.
  */
@@ -19,18 +24,21 @@ export type RedisCacheErrorCode =
   | 'invalid_response'
   | 'unavailable'
   | 'timeout'
+  | 'auth_failed'
+  | 'tls'
   | 'server_error'
   | 'aborted'
   | 'closed';
 
-/** The one error type of `@scanner/cache-redis`. Messages never contain the password of a Redis URL. */
-export class RedisCacheError extends Error {
+/**
+ * The one error type of `@scanner/cache-redis`, a `ScannerError` (catch any error of this project with
+ * `isScannerError`). Messages never contain the password of a Redis URL.
+ */
+export class RedisCacheError extends ScannerError<RedisCacheErrorCode> {
   override readonly name = 'RedisCacheError';
-  readonly code: RedisCacheErrorCode;
 
-  constructor(code: RedisCacheErrorCode, message: string, options: { cause?: unknown } = {}) {
-    super(`@scanner/cache-redis: ${message}`, 'cause' in options ? { cause: options.cause } : undefined);
-    this.code = code;
+  constructor(code: RedisCacheErrorCode, message: string, options: ScannerErrorOptions = {}) {
+    super('@scanner/cache-redis', code, message, options);
   }
 }
 

@@ -81,6 +81,7 @@ export function createRedisCache(options: RedisCacheOptions = {}): RedisCache {
   const url = options.url ?? DEFAULT_URL;
   const server = injected === undefined ? checkUrl(url) : `${injected.options.host ?? '127.0.0.1'}:${injected.options.port ?? 6379}`;
   const prefix = `${keyPrefix}${namespace}:`;
+  const tls = injected === undefined ? url.startsWith('rediss:') : injected.options.tls !== undefined;
 
   let created: Redis | undefined;
   let connecting: Promise<void> | undefined;
@@ -113,13 +114,34 @@ export function createRedisCache(options: RedisCacheOptions = {}): RedisCache {
     return redis;
   }
 
+  /**
+   * `redis.connect()`, but rejecting with what Redis or TLS said rather than ioredis's "Connection is closed":
+   * a refused AUTH (`WRONGPASS`) or a failed handshake is emitted as an `error` event just before the close.
+   */
+  async function connectReporting(redis: Redis): Promise<void> {
+    let said: Error | undefined;
+    const listen = (error: Error): void => {
+      said ??= error;
+    };
+    redis.on('error', listen);
+    try {
+      await redis.connect();
+    } catch (error) {
+      // ioredis emits the reason on the next turns of the event loop after rejecting.
+      await new Promise((resolve) => setImmediate(resolve));
+      throw said ?? lastError ?? error;
+    } finally {
+      redis.off('error', listen);
+    }
+  }
+
   /** Resolves once the client can take commands, or rejects at once when Redis is known to be down. */
   async function ready(redis: Redis, operation: string, signal: AbortSignal | undefined): Promise<void> {
     switch (redis.status) {
       case 'ready':
         return;
       case 'wait': {
-        const attempt = redis.connect();
+        const attempt = connectReporting(redis);
         connecting = attempt;
         // A failed first attempt leaves ioredis retrying by itself; later calls then see `reconnecting`.
         attempt.catch(() => undefined).finally(() => {
@@ -132,8 +154,12 @@ export function createRedisCache(options: RedisCacheOptions = {}): RedisCache {
       case 'connect':
         await bound(connecting ?? untilReady(redis), { operation, timeoutMs: connectTimeoutMs, what: 'connectTimeoutMs', signal });
         return;
-      default:
-        throw unavailable(operation, lastError ?? new Error(`connection status is ${redis.status}`));
+      default: {
+        // While reconnecting, the last thing Redis or TLS said is the reason (a refused password stays refused).
+        const reason = lastError ?? new Error(`connection status is ${redis.status}`);
+        const said = toCacheError(reason, operation, 'connectTimeoutMs', connectTimeoutMs);
+        throw said.code === 'auth_failed' || said.code === 'tls' ? said : unavailable(operation, reason);
+      }
     }
   }
 
@@ -176,7 +202,14 @@ export function createRedisCache(options: RedisCacheOptions = {}): RedisCache {
     if (error instanceof RedisCacheError) return error;
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof Error && error.name === 'ReplyError') {
+      if (AUTH_REPLY.test(message)) return authFailed(operation, message, error);
       return new RedisCacheError('server_error', `${operation}() failed: Redis at ${server} answered "${message}"`, { cause: error });
+    }
+    if (isTlsFailure(error)) {
+      return new RedisCacheError('tls', `${operation}() could not set up TLS with ${server} (${message}); if that port serves plain-text Redis, use a redis:// url, else check the server's certificate`, {
+        cause: error,
+        hints: { library: 'use a redis:// url for a plain-text port, rediss:// only where Redis serves TLS', config: 'use a redis:// url for a plain-text port, rediss:// only where Redis serves TLS', cli: 'use redis:// for a plain-text port, rediss:// only where Redis serves TLS' },
+      });
     }
     if (/timed? ?out/i.test(message)) {
       // ioredis's own commandTimeout or connectTimeout, which race ours.
@@ -185,10 +218,23 @@ export function createRedisCache(options: RedisCacheOptions = {}): RedisCache {
     return unavailable(operation, error);
   }
 
+  function authFailed(operation: string, said: string, cause: unknown): RedisCacheError {
+    const what = said.startsWith('NOAUTH')
+      ? 'requires a password the url does not give'
+      : 'refused the credentials of the url';
+    const hint = 'put the right password (and ACL user) in the url: redis://[user]:PASSWORD@host:port';
+    return new RedisCacheError('auth_failed', `${operation}() failed: Redis at ${server} ${what}: it answered "${said}"`, {
+      cause,
+      hints: { library: hint, config: hint, cli: hint },
+    });
+  }
+
   function timeoutError(operation: string, what: string, timeoutMs: number, cause?: unknown): RedisCacheError {
+    // A rediss:// client talking to a plain-text port waits for a handshake that never comes.
+    const tlsHint = tls && what === 'connectTimeoutMs' ? `; no TLS handshake completed — if ${server} serves plain-text Redis, use a redis:// url` : '';
     return new RedisCacheError(
       'timeout',
-      `${operation}() got no answer from Redis at ${server} within ${what} (${timeoutMs}); check Redis's health or raise ${what}`,
+      `${operation}() got no answer from Redis at ${server} within ${what} (${timeoutMs})${tlsHint}; check Redis's health or raise ${what}`,
       cause === undefined ? {} : { cause },
     );
   }
@@ -240,6 +286,15 @@ export function createRedisCache(options: RedisCacheOptions = {}): RedisCache {
       return closing;
     },
   };
+}
+
+/** Redis's answers to a missing or refused AUTH (Redis 6+ `WRONGPASS`, older `ERR invalid password`). */
+const AUTH_REPLY = /^(WRONGPASS|NOAUTH|ERR invalid password|ERR AUTH|ERR Client sent AUTH|ERR invalid username-password)/;
+
+function isTlsFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : '';
+  return (typeof code === 'string' && /^ERR_SSL|^ERR_TLS|^EPROTO$|CERT|SELF_SIGNED|UNABLE_TO_/.test(code)) || /before secure TLS connection|SSL routines|wrong version number/i.test(message);
 }
 
 /** Resolves on the client's next `ready`, rejects if its connection attempt closes first. */

@@ -18,6 +18,7 @@ import type { TagListOptions, TagPage } from './pagination.ts';
 import type { RateLimitInfo, Sleep } from './rate-limit.ts';
 import type { ClientLimits, Session } from './session.ts';
 import type { RegistrySettings } from './settings.ts';
+import { DEFAULT_OPERATION_TIMEOUT_MS, withOperationTimeout } from './operation-timeout.ts';
 import { createTokenCache } from './token-cache.ts';
 import { closeRegistryContext, createRegistryContext } from './transport.ts';
 import type { RegistryContext, Runtime } from './transport.ts';
@@ -57,6 +58,14 @@ export interface RegistryClientOptions {
   readonly retryMaxMs?: number;
   /** A `Retry-After` longer than this is not waited for: the request fails with `rate_limited`. @default 60000 */
   readonly retryAfterMaxMs?: number;
+  /**
+   * Longest time one call may take, every request, retry and backoff included (listing all tags, resolving a
+   * digest, fetching metadata, putting a manifest); it then fails with `timeout`. A registry's
+   * `settings.operationTimeoutMs` (registries config `operation_timeout`) overrides it. Blob transfers
+   * (`getBlob`, `uploadBlob`, `copyBlob`, `copyImage`) and `pageTags` are bounded per request by `timeoutMs` only.
+   * @default 60000
+   */
+  readonly operationTimeoutMs?: number;
   /** @default 5 */
   readonly maxRedirects?: number;
   /** Largest manifest or index accepted. @default 4194304 (4 MiB) */
@@ -140,6 +149,8 @@ const defaultSleep: Sleep = async (ms, signal) => {
 export interface ClientCore {
   readonly runtime: AuthRuntime;
   readonly limits: ClientLimits;
+  /** The client's `operationTimeoutMs` (see {@link RegistryClientOptions.operationTimeoutMs}). */
+  readonly operationTimeoutMs: number;
   session(registry: string): Promise<Session>;
   reference(input: ReferenceInput, settings?: RegistrySettings): Promise<{ session: Session; reference: ImageReference }>;
   contexts(): RegistryContext[];
@@ -214,6 +225,7 @@ export function createClientCore(options: RegistryClientOptions = {}): ClientCor
   return {
     runtime,
     limits,
+    operationTimeoutMs: options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS,
     session,
     contexts: () => created,
     async reference(input) {
@@ -249,55 +261,60 @@ export async function closeCore(core: ClientCore): Promise<void> {
  */
 export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {
   const core = createClientCore(options);
+  const bounded = <T>(session: Session, what: string, repository: string, signal: AbortSignal | undefined, run: (signal: AbortSignal) => Promise<T>): Promise<T> =>
+    withOperationTimeout(session, core.operationTimeoutMs, what, repository, signal, run);
   const client: RegistryClient = {
-    async listTags(repository, callOptions) {
+    async listTags(repository, callOptions = {}) {
       const { session, reference } = await core.reference(repository);
-      return listTags(session, reference.repository, callOptions);
+      return bounded(session, `listing the tags of ${reference.repository}`, reference.repository, callOptions.signal, (signal) => listTags(session, reference.repository, { ...callOptions, signal }));
     },
     async *pageTags(repository, callOptions) {
       const { session, reference } = await core.reference(repository);
       yield* pageTags(session, reference.repository, callOptions);
     },
-    async resolveDigest(input, callOptions) {
+    async resolveDigest(input, callOptions = {}) {
       const { session, reference } = await core.reference(input);
-      return resolveDigest(session, reference, callOptions);
+      return bounded(session, `resolving ${String(reference)}`, reference.repository, callOptions.signal, (signal) => resolveDigest(session, reference, { ...callOptions, signal }));
     },
-    async getManifest(input, callOptions) {
+    async getManifest(input, callOptions = {}) {
       const { session, reference } = await core.reference(input);
-      return getManifest(session, reference, callOptions);
+      return bounded(session, `fetching the manifest of ${String(reference)}`, reference.repository, callOptions.signal, (signal) => getManifest(session, reference, { ...callOptions, signal }));
     },
-    async getImageConfig(input, callOptions = {}) {
+    async getImageConfig(input, givenOptions = {}) {
       const { session, reference } = await core.reference(input);
-      const manifest = await getManifest(session, reference, callOptions);
-      if (manifest.kind !== 'manifest') {
-        throw new RegistryError('unsupported_media_type', `${String(reference)} is an index; pass a platform to pick one image`, {
-          registry: reference.registry,
-          repository: reference.repository,
-        });
-      }
-      const reason = notAnImageReason(manifest.manifest);
-      if (reason !== undefined) {
-        throw new RegistryError('not_an_image', `${String(reference)} is not a container image: ${reason}`, {
-          registry: reference.registry,
-          repository: reference.repository,
-          tag: reference.tag,
-        });
-      }
-      const digest = manifest.manifest.config.digest;
-      const bytes = await getBlobBytes(session, reference.repository, digest, core.limits.maxConfigBytes, callOptions.signal === undefined ? {} : { signal: callOptions.signal });
-      try {
-        return { digest, config: parseImageConfig(bytes), bytes };
-      } catch (error) {
-        throw new RegistryError('invalid_response', `the image config ${digest} of ${reference.repository} could not be read`, {
-          registry: reference.registry,
-          repository: reference.repository,
-          cause: error,
-        });
-      }
+      return bounded(session, `fetching the image config of ${String(reference)}`, reference.repository, givenOptions.signal, async (signal) => {
+        const callOptions = { ...givenOptions, signal };
+        const manifest = await getManifest(session, reference, callOptions);
+        if (manifest.kind !== 'manifest') {
+          throw new RegistryError('unsupported_media_type', `${String(reference)} is an index; pass a platform to pick one image`, {
+            registry: reference.registry,
+            repository: reference.repository,
+          });
+        }
+        const reason = notAnImageReason(manifest.manifest);
+        if (reason !== undefined) {
+          throw new RegistryError('not_an_image', `${String(reference)} is not a container image: ${reason}`, {
+            registry: reference.registry,
+            repository: reference.repository,
+            tag: reference.tag,
+          });
+        }
+        const digest = manifest.manifest.config.digest;
+        const bytes = await getBlobBytes(session, reference.repository, digest, core.limits.maxConfigBytes, { signal });
+        try {
+          return { digest, config: parseImageConfig(bytes), bytes };
+        } catch (error) {
+          throw new RegistryError('invalid_response', `the image config ${digest} of ${reference.repository} could not be read`, {
+            registry: reference.registry,
+            repository: reference.repository,
+            cause: error,
+          });
+        }
+      });
     },
-    async getImageMetadata(input, callOptions) {
+    async getImageMetadata(input, callOptions = {}) {
       const { session, reference } = await core.reference(input);
-      return getImageMetadata(session, reference, callOptions);
+      return bounded(session, `fetching the metadata of ${String(reference)}`, reference.repository, callOptions.signal, (signal) => getImageMetadata(session, reference, { ...callOptions, signal }));
     },
     async getBlob(repository, digest, callOptions) {
       const { session, reference } = await core.reference(repository);
@@ -305,7 +322,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     },
     async blobExists(repository, digest, callOptions = {}) {
       const { session, reference } = await core.reference(repository);
-      return blobExists(session, reference.repository, digest, callOptions);
+      return bounded(session, `checking blob ${digest} in ${reference.repository}`, reference.repository, callOptions.signal, (signal) => blobExists(session, reference.repository, digest, { ...callOptions, signal }));
     },
     async uploadBlob(repository, source, callOptions) {
       const { session, reference } = await core.reference(repository);
@@ -313,7 +330,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     },
     async putManifest(input, bytes, callOptions) {
       const { session, reference } = await core.reference(input);
-      return putManifest(session, reference, bytes, callOptions);
+      return bounded(session, `putting the manifest ${String(reference)}`, reference.repository, callOptions.signal, (signal) => putManifest(session, reference, bytes, { ...callOptions, signal }));
     },
     async copyBlob(from, to, descriptor, callOptions) {
       const source = await core.reference(from);

@@ -35,8 +35,13 @@ export interface RegistrySettings {
   readonly requestsPerSecond?: number;
   /** Concurrent requests to this registry. @default 8 */
   readonly concurrency?: number;
-  /** Per-request timeout. @default 30000 */
+  /** Per-request timeout: connecting, then each wait for headers or body data. @default 30000 */
   readonly timeoutMs?: number;
+  /**
+   * Longest time one client call to this registry may take, every retry included; overrides the client's
+   * `operationTimeoutMs`. Registries config key: `operation_timeout`. @default the client's (60000)
+   */
+  readonly operationTimeoutMs?: number;
   /** Extra hosts (besides the registry's own registrable domain) that may receive credentials as token realms. */
   readonly tokenRealmAllowList?: readonly string[];
   /**

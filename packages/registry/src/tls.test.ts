@@ -32,7 +32,11 @@ describe.skipIf(!hasBinary('openssl'))('TLS per registry', () => {
   test('an unknown CA fails with a hint; `ca` trusts it; `insecure` skips verification', async () => {
     await using server = await selfSignedServer();
     await using plain = testClient({ settings: { 'tls.test': { origin: server.origin } } });
-    await expect(plain.client.listTags('tls.test/a/b')).rejects.toMatchObject({ code: 'network', message: expect.stringContaining('set `ca`') as unknown });
+    await expect(plain.client.listTags('tls.test/a/b')).rejects.toMatchObject({
+      code: 'network',
+      message: expect.stringContaining('TLS failure') as unknown,
+      fields: { hints: { library: expect.stringContaining('settings.ca') as unknown, config: expect.stringContaining('ca_file') as unknown, cli: expect.stringContaining('--insecure') as unknown } },
+    });
     // A TLS failure is not worth retrying.
     expect(plain.sleeps).toEqual([]);
     await using trusted = testClient({ settings: { 'tls.test': { origin: server.origin, ca: server.pem } } });

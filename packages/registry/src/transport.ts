@@ -353,13 +353,29 @@ export function transportError(
   if (request.signal?.aborted === true) return new RegistryError('aborted', `${where} was aborted by the caller`, details);
   const code = (error as { code?: unknown } | null)?.code;
   const reason = redact(runtime, error instanceof Error ? error.message : String(error));
+  const registry = context.registry;
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
-    return new RegistryError('timeout', `${where} timed out after ${context.timeoutMs} ms (${reason}); raise timeoutMs for ${context.registry} if it is slow`, details);
+    return new RegistryError('timeout', `${where} got no answer within ${context.timeoutMs} ms (${reason})`, {
+      ...details,
+      hints: {
+        library: `raise settings.timeoutMs for ${registry} (per request) if it is slow, or check that it answers`,
+        config: `raise timeout of the registries entry for ${registry} if it is slow, or check that it answers`,
+        cli: `raise --timeout if ${registry} is slow, or check that it answers`,
+      },
+    });
   }
   if (isTlsError(error)) {
-    return new RegistryError('network', `TLS failure on ${where} (${reason}); set \`ca\` for ${context.registry} to trust its certificate, or insecure: true`, details);
+    return new RegistryError('network', `TLS failure on ${where} (${reason})`, {
+      ...details,
+      hints: {
+        library: `set settings.ca for ${registry} to trust its certificate, or settings.insecure: true`,
+        config: `set ca_file or ca_data on the registries entry for ${registry} to trust its certificate, or insecure: true`,
+        cli: `give ${registry} a ca_file in the file passed with --registries-config, or pass --insecure`,
+      },
+    });
   }
-  return new RegistryError('network', `${where} failed (${reason}); check that ${context.registry} is reachable`, details);
+  const reachable = `check that ${registry} is reachable from here (name, port, proxy, firewall)`;
+  return new RegistryError('network', `${where} failed (${reason})`, { ...details, hints: { library: reachable, config: reachable, cli: reachable } });
 }
 
 /** Releases the connection pools of one registry. */

@@ -1,0 +1,40 @@
+import { RegistryError } from './errors.ts';
+import type { Session } from './session.ts';
+
+/** The default of `operationTimeoutMs`: one client call, all its requests, retries and backoff included. */
+export const DEFAULT_OPERATION_TIMEOUT_MS = 60_000;
+
+/**
+ * Runs one client call under its operation time-out: the registry's `operationTimeoutMs` setting, else the
+ * client's. The per-request `timeoutMs` bounds one exchange; this bounds the whole call, so a registry that
+ * accepts connections and never answers fails after this long instead of after every retry's time-out.
+ * The caller's own `signal` still aborts with `aborted`; the time-out fails with `timeout`.
+ */
+export async function withOperationTimeout<T>(
+  session: Session,
+  clientDefaultMs: number,
+  what: string,
+  repository: string | undefined,
+  signal: AbortSignal | undefined,
+  run: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const limitMs = session.context.settings.operationTimeoutMs ?? clientDefaultMs;
+  const deadline = AbortSignal.timeout(limitMs);
+  const combined = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
+  try {
+    return await run(combined);
+  } catch (error) {
+    if (!deadline.aborted || signal?.aborted === true) throw error;
+    const registry = session.context.registry;
+    throw new RegistryError('timeout', `${what} on ${registry} did not finish within ${limitMs} ms (the operation time-out, every try and wait included)`, {
+      registry,
+      repository,
+      cause: error,
+      hints: {
+        library: `raise operationTimeoutMs (a client option, or settings.operationTimeoutMs for ${registry}) if ${registry} is slow, or check that it answers`,
+        config: `raise operation_timeout of the registries entry for ${registry} if it is slow, or check that it answers`,
+        cli: `raise --timeout (e.g. --timeout 2m) if ${registry} is slow, or check that it answers`,
+      },
+    });
+  }
+}
