@@ -2,13 +2,15 @@
  * `pnpm demo`: starts the in-memory registry on a free loopback port, seeds it, and runs the CLI's `main()`
  * in-process (the code path of the `scanner` binary) through every strategy and both cache strategies,
  * printing each command line, what it selected and how many registry requests it took. Needs no network and
- * no installed registry. Exits 1 if any command did not select what it should.
+ * no installed registry. Then mirrors (demo-sync.ts): plan, sync and a no-op re-sync between three in-memory
+ * registries, with the requests and bytes each took. Exits 1 if any command did not do what it should.
  */
 import { createMemoryCache } from '@scanner/cache-memory';
 import { createMemoryRegistry } from '@scanner/memory-registry';
 import type { RecordedRequest } from '@scanner/memory-registry';
 import type { Cache } from '@scanner/registry';
 import { DEMO_EXPECTED, DEMO_REPOSITORIES, seedDemoImages } from './demo-images.fixture.ts';
+import { runSyncDemo } from './demo-sync.ts';
 import { main } from './main.ts';
 import type { SelectJson } from './output.ts';
 import { shortDigest } from './output.ts';
@@ -109,6 +111,8 @@ async function runDemo(): Promise<number> {
   return failures;
 }
 
-const failures = await runDemo();
-process.stdout.write(failures === 0 ? '\nevery strategy selected what it should; the registry is stopped\n' : `\n${failures} step(s) failed\n`);
-process.exitCode = failures === 0 ? 0 : 1;
+const scanFailures = await runDemo();
+process.stdout.write(scanFailures === 0 ? '\nevery strategy selected what it should; the registry is stopped\n' : `\n${scanFailures} step(s) failed\n`);
+const syncFailures = await runSyncDemo((text) => process.stdout.write(text));
+process.stdout.write(syncFailures === 0 ? '\nthe mirror holds the upstream digests; the re-sync moved nothing; the registries are stopped\n' : `\n${syncFailures} mirroring step(s) failed\n`);
+process.exitCode = scanFailures + syncFailures === 0 ? 0 : 1;

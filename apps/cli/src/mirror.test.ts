@@ -414,3 +414,13 @@ describe('help', () => {
     for (const command of ['plan', 'sync', 'convert']) expect(general.stdout).toContain(`scanner ${command} `);
   });
 });
+
+describe('pnpm demo', () => {
+  test('the mirroring part plans, syncs with identical digests, and re-syncs without moving a byte', async () => {
+    const { runSyncDemo } = await import('./demo-sync.ts');
+    let out = '';
+    expect(await runSyncDemo((text) => (out += text))).toBe(0);
+    expect(out).toMatch(/\nsync: 8 copied, 0 updated, 0 already there, 0 failed\n/);
+    expect(out).toContain('→ 8 of 8 tags already there, 0 B of blobs moved, 0 manifests put\n');
+  });
+});
