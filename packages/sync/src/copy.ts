@@ -17,6 +17,11 @@ export interface CopyContext {
   /** Blobs (and child manifests) of one manifest copied at the same time. */
   readonly concurrency: number;
   readonly signal: AbortSignal;
+  /**
+   * The target repository did not exist when planned: every blob in it is one this run put there (the ledger
+   * knows those), so no HEAD is sent before an upload. A stale plan only costs an upload the HEAD would have spared.
+   */
+  readonly fresh: boolean;
   /** Called once per blob of the tree that is not foreign. */
   readonly onBlob: (digest: string, outcome: BlobOutcome, bytes: number) => void;
   /** Called after each manifest PUT. */
@@ -75,7 +80,7 @@ export async function copyBlob(context: CopyContext, source: ImageReference, tar
         const result = await client.uploadBlob(
           target,
           async () => context.source.openBlob(source, descriptor, { mirrors: attempt === 0, signal }),
-          { digest: descriptor.digest, size: descriptor.size, signal, ...(mountFrom === undefined ? {} : { mountFrom }) },
+          { digest: descriptor.digest, size: descriptor.size, signal, skipExisting: !context.fresh, ...(mountFrom === undefined ? {} : { mountFrom }) },
         );
         return result.outcome;
       } catch (error) {

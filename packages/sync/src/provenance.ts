@@ -1,11 +1,10 @@
 // Provenance: an OCI artifact attached (through `subject`) to each mirrored manifest, saying where the copy
 // came from and who owns it, so that anyone with pull access to the target can tell a verbatim upstream copy
 // from an in-house image: `scanner inspect` prints "copy of docker.io/bitnami/postgresql@sha256:…, owned by team-storage".
-import { MEDIA_TYPE_OCI_MANIFEST, OCI_EMPTY_DESCRIPTOR, computeDigest, nameOnly, parseImageReference, withDigest } from '@scanner/image';
+import { MEDIA_TYPE_OCI_MANIFEST, OCI_EMPTY_DESCRIPTOR, nameOnly, parseImageReference, withDigest } from '@scanner/image';
 import type { Descriptor, ImageReference } from '@scanner/image';
 import type { ManifestResult, ReferenceInput, RegistryClient } from '@scanner/registry';
 import type { CopyContext } from './copy.ts';
-import { addToTagSchemaIndex, referrerDescriptor, tagSchemaReferrers } from './referrers.ts';
 import type { RunContext } from './sync.ts';
 import type { PlanItem } from './types.ts';
 
@@ -82,14 +81,15 @@ function readAnnotations(digest: string, annotations: Readonly<Record<string, st
 
 /**
  * Attaches a provenance artifact to `manifest` (already at `target` by digest), unless one with the same owner,
- * source and digest is there. The empty blob goes first, then the artifact by digest, then (this registry has no
- * referrers API to rely on) the tag-schema index. Returns true when one was written.
+ * source and digest is listed there. The empty blob goes first, then the artifact through `pushReferrer` (the
+ * referrers API where the target has it, else the artifact by digest and then the referrers tag-schema index).
+ * Returns true when one was written.
  */
 export async function writeProvenance(run: RunContext, context: CopyContext, target: ImageReference, manifest: ManifestResult, item: PlanItem): Promise<boolean> {
   const { signal } = context;
-  const existing = await tagSchemaReferrers(run.client, target, manifest.digest, { signal });
-  const same = existing.some((entry) => {
-    const found = entry.artifactType === PROVENANCE_ARTIFACT_TYPE ? readAnnotations(entry.digest, entry.annotations) : undefined;
+  const existing = await run.client.listReferrers(withDigest(target, manifest.digest), { artifactType: PROVENANCE_ARTIFACT_TYPE, signal });
+  const same = existing.descriptors.some((entry) => {
+    const found = readAnnotations(entry.digest, entry.annotations);
     return found !== undefined && found.owner === item.owner && found.source === item.source && found.sourceDigest === manifest.digest;
   });
   if (same) return false;
@@ -102,23 +102,22 @@ export async function writeProvenance(run: RunContext, context: CopyContext, tar
     [PROVENANCE_ANNOTATIONS.target]: item.targetName,
     ...(run.configDir === undefined ? {} : { [PROVENANCE_ANNOTATIONS.configDir]: run.configDir }),
   };
-  const bytes = provenanceManifest(referrerDescriptor(manifest), annotations);
-  const digest = computeDigest(bytes);
+  const bytes = provenanceManifest({ mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.byteLength }, annotations);
   // The empty blob comes from our bytes, not from the source.
-  await run.ledger.blob(target.registry, target.repository, OCI_EMPTY_DESCRIPTOR.digest, async (mountFrom) => {
+  const outcome = await run.ledger.blob(target.registry, target.repository, OCI_EMPTY_DESCRIPTOR.digest, async (mountFrom) => {
     const result = await run.client.uploadBlob(target, Buffer.from('{}'), { digest: OCI_EMPTY_DESCRIPTOR.digest, size: 2, signal, ...(mountFrom === undefined ? {} : { mountFrom }) });
     return result.outcome;
   });
-  await run.client.putManifest(withDigest(target, digest), bytes, { mediaType: MEDIA_TYPE_OCI_MANIFEST, signal });
+  context.onBlob(OCI_EMPTY_DESCRIPTOR.digest, outcome, outcome === 'uploaded' ? 2 : 0);
+  await run.client.pushReferrer(target, bytes, { mediaType: MEDIA_TYPE_OCI_MANIFEST, signal });
   run.stats.manifestsPut++;
-  await addToTagSchemaIndex(run, target, manifest.digest, { mediaType: MEDIA_TYPE_OCI_MANIFEST, digest, size: bytes.byteLength, artifactType: PROVENANCE_ARTIFACT_TYPE, annotations }, signal);
   return true;
 }
 
 /**
- * Reads the provenance of an image: resolves `reference` (one HEAD unless it has a digest), lists its
- * referrers and returns the newest provenance artifact's content, or `undefined` when it has none (not a
- * mirrored copy, or mirrored without `provenance: true`).
+ * Reads the provenance of an image: lists the referrers of `reference` of the provenance artifact type (the
+ * referrers API, else the tag schema; a tag is resolved with one HEAD first) and returns the newest one's
+ * content, or `undefined` when it has none (not a mirrored copy, or mirrored without `provenance: true`).
  *
  * @example
  * const provenance = await readProvenance(client, 'mirror.example.io/bitnami/postgresql:16.4.0');
@@ -126,11 +125,9 @@ export async function writeProvenance(run: RunContext, context: CopyContext, tar
  */
 export async function readProvenance(client: RegistryClient, reference: ReferenceInput, options: { signal?: AbortSignal } = {}): Promise<Provenance | undefined> {
   const parsed = typeof reference === 'string' ? parseImageReference(reference) : reference;
-  const digest = parsed.digest ?? (await client.resolveDigest(parsed, options));
-  const referrers = await tagSchemaReferrers(client, nameOnly(parsed), digest, options);
+  const listed = await client.listReferrers(parsed, { artifactType: PROVENANCE_ARTIFACT_TYPE, ...options });
   const found: Provenance[] = [];
-  for (const entry of referrers) {
-    if (entry.artifactType !== PROVENANCE_ARTIFACT_TYPE) continue;
+  for (const entry of listed.descriptors) {
     let provenance = readAnnotations(entry.digest, entry.annotations);
     if (provenance === undefined) {
       // A listing without annotations (another tool wrote the index): read the artifact itself.

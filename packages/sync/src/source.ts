@@ -2,29 +2,16 @@
 // (in order) and the registry itself last. Content is only ever asked for by digest, and the client verifies
 // every byte against that digest, so a mirror can serve a copy but never substitute an image: the digest comes
 // from the plan or from a HEAD on the registry itself.
-import { createImageReference, withDigest, withoutTagOrDigest } from '@scanner/image';
+import { withDigest, withoutTagOrDigest } from '@scanner/image';
 import type { Descriptor, ImageReference } from '@scanner/image';
 import { isRegistryError } from '@scanner/registry';
 import type { ManifestResult, RegistryClient } from '@scanner/registry';
-
-/** One place a source registry's content may also be read from: a registry host and a path prefix. */
-export interface SourceMirror {
-  /** Registry host of the mirror, e.g. `mirror.gcr.io` or `127.0.0.1:5000`. */
-  readonly registry: string;
-  /** Path put before the source repository at the mirror (`dockerhub` → `<mirror>/dockerhub/library/nginx`). */
-  readonly prefix: string | undefined;
-}
-
-/** Where the mirrors of a source registry come from. */
-export type SourceMirrorLookup = (registry: string) => readonly SourceMirror[] | Promise<readonly SourceMirror[]>;
 
 /** Options of {@link createSourceReader}. */
 export interface SourceReaderOptions {
   readonly client: RegistryClient;
   /** Aborts every read (manifest reads are shared by the items of a run, so they follow the run's signal). */
   readonly signal?: AbortSignal | undefined;
-  /** The mirrors of a registry. @default the `mirrors` of the registry's settings in the registries config */
-  readonly mirrors?: SourceMirrorLookup | undefined;
   /** Bytes of manifests kept for reuse within the run (a tag mirrored to two targets is read once). @default 33554432 (32 MiB) */
   readonly manifestCacheBytes?: number | undefined;
 }
@@ -33,6 +20,12 @@ export interface SourceReaderOptions {
 export interface SourceReader {
   /** The digest a tag points at, by HEAD on the registry itself (mirrors are never asked: they may be stale). */
   resolve(reference: ImageReference, signal?: AbortSignal): Promise<string>;
+  /**
+   * The digest to copy for a tag. With mirrors: one HEAD at the registry itself (mirrors may be stale). Without:
+   * one GET by tag at the registry, whose manifest is kept for the copy, so the tag costs one request, not two.
+   * Once per tag per run (shared by the run's items, so it follows the run's signal).
+   */
+  pin(reference: ImageReference): Promise<string>;
   /** A manifest or index by digest, verified; from the first mirror that has it, else the registry. */
   manifest(repository: ImageReference, digest: string): Promise<ManifestResult>;
   /** A blob stream by digest, verified while it flows; `mirrors: false` reads the registry only (after a bad mirror copy). */
@@ -43,31 +36,6 @@ export interface SourceReader {
   pulls(): Record<string, number>;
   /** Manifest GETs answered by each mirror. */
   mirrorPulls(): Record<string, number>;
-}
-
-/** Parses a mirror location (`host[:port][/path]`) as written in the registries config. */
-export function parseSourceMirror(location: string): SourceMirror {
-  const trimmed = location.replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '');
-  const slash = trimmed.indexOf('/');
-  return slash < 0 ? { registry: trimmed, prefix: undefined } : { registry: trimmed.slice(0, slash), prefix: trimmed.slice(slash + 1) };
-}
-
-// The registries config's `mirrors` (added to RegistrySettings by @scanner/registry): strings or objects.
-function mirrorsFromSettings(value: unknown): SourceMirror[] {
-  if (!Array.isArray(value)) return [];
-  return value.flatMap((entry: unknown): SourceMirror[] => {
-    if (typeof entry === 'string') return [parseSourceMirror(entry)];
-    if (typeof entry === 'object' && entry !== null) {
-      const { registry, prefix, location } = entry as { registry?: unknown; prefix?: unknown; location?: unknown };
-      if (typeof location === 'string') return [parseSourceMirror(location)];
-      if (typeof registry === 'string') return [{ registry, prefix: typeof prefix === 'string' && prefix !== '' ? prefix : undefined }];
-    }
-    return [];
-  });
-}
-
-function mirrorReference(mirror: SourceMirror, repository: ImageReference): ImageReference {
-  return createImageReference({ registry: mirror.registry, repository: mirror.prefix === undefined ? repository.repository : `${mirror.prefix}/${repository.repository}` });
 }
 
 // A mirror that does not have the content, refuses us, or is down is skipped; an abort is not.
@@ -87,25 +55,27 @@ export function createSourceReader(options: SourceReaderOptions): SourceReader {
   const manifests = new Map<string, { promise: Promise<ManifestResult>; bytes: number }>();
   let cachedBytes = 0;
   const tagLists = new Map<string, Promise<readonly string[]>>();
-  const mirrorLists = new Map<string, Promise<readonly SourceMirror[]>>();
+  const pins = new Map<string, Promise<string>>();
+  const mirrorLists = new Map<string, Promise<readonly ImageReference[]>>();
   const upstreamGets = new Map<string, number>();
   const mirrorGets = new Map<string, number>();
   const withSignal = signal === undefined ? {} : { signal };
 
-  const mirrorsOf = (registry: string): Promise<readonly SourceMirror[]> => {
-    let found = mirrorLists.get(registry);
+  // The mirror references of a repository, from its registry's settings (`mirrors:` in the registries config).
+  const mirrorsOf = (repository: ImageReference): Promise<readonly ImageReference[]> => {
+    const key = `${repository.registry}/${repository.repository}`;
+    let found = mirrorLists.get(key);
     if (found === undefined) {
-      const lookup = options.mirrors;
-      found = lookup === undefined ? client.settingsFor(registry).then((settings) => mirrorsFromSettings((settings as { mirrors?: unknown }).mirrors)) : Promise.resolve(lookup(registry));
-      mirrorLists.set(registry, found);
+      found = client.mirrorsFor(withoutTagOrDigest(repository));
+      mirrorLists.set(key, found);
     }
     return found;
   };
 
   const fetchManifest = async (repository: ImageReference, digest: string): Promise<ManifestResult> => {
-    for (const mirror of await mirrorsOf(repository.registry)) {
+    for (const mirror of await mirrorsOf(repository)) {
       try {
-        const result = await client.getManifest(withDigest(mirrorReference(mirror, repository), digest), withSignal);
+        const result = await client.getManifest(withDigest(mirror, digest), withSignal);
         count(mirrorGets, mirror.registry);
         return result;
       } catch (error) {
@@ -142,6 +112,24 @@ export function createSourceReader(options: SourceReaderOptions): SourceReader {
       const effective = callSignal ?? signal;
       return client.resolveDigest(reference, effective === undefined ? {} : { signal: effective });
     },
+    pin(reference) {
+      // Once per tag and run: a tag mirrored to several targets is read once, and they all get the same digest.
+      const tagKey = String(reference);
+      let pinned = pins.get(tagKey);
+      if (pinned === undefined) {
+        pinned = (async () => {
+          if ((await mirrorsOf(reference)).length > 0) return client.resolveDigest(reference, withSignal);
+          count(upstreamGets, reference.registry);
+          const result = await client.getManifest(reference, withSignal);
+          const key = `${reference.registry}/${reference.repository}@${result.digest}`;
+          if (!manifests.has(key)) remember(key, Promise.resolve(result));
+          return result.digest;
+        })();
+        pins.set(tagKey, pinned);
+        pinned.catch(() => pins.delete(tagKey));
+      }
+      return pinned;
+    },
     manifest(repository, digest) {
       const key = `${repository.registry}/${repository.repository}@${digest}`;
       const cached = manifests.get(key);
@@ -154,9 +142,9 @@ export function createSourceReader(options: SourceReaderOptions): SourceReader {
       const callSignal = blobOptions.signal ?? signal;
       const getOptions = { size: descriptor.size, ...(callSignal === undefined ? {} : { signal: callSignal }) };
       if (blobOptions.mirrors) {
-        for (const mirror of await mirrorsOf(repository.registry)) {
+        for (const mirror of await mirrorsOf(repository)) {
           try {
-            return (await client.getBlob(mirrorReference(mirror, repository), descriptor.digest, getOptions)).stream;
+            return (await client.getBlob(mirror, descriptor.digest, getOptions)).stream;
           } catch (error) {
             if (!fallsThrough(error, callSignal)) throw error;
           }

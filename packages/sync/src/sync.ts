@@ -12,7 +12,7 @@ import type { BlobLedger, BlobOutcome } from './ledger.ts';
 import { copyReferrers } from './referrers.ts';
 import { writeProvenance } from './provenance.ts';
 import { createSourceReader } from './source.ts';
-import type { SourceMirrorLookup, SourceReader } from './source.ts';
+import type { SourceReader } from './source.ts';
 import type { Plan, PlanItem, SyncEvent, SyncItem, SyncReport, SyncStats } from './types.ts';
 
 /** Options of {@link syncPlan}. */
@@ -38,8 +38,6 @@ export interface SyncOptions {
   readonly configDir?: string | undefined;
   /** The clock of provenance times, in milliseconds since the epoch. @default Date.now */
   readonly now?: (() => number) | undefined;
-  /** Mirrors of source registries. @default each registry's `mirrors` in the registries config */
-  readonly mirrors?: SourceMirrorLookup | undefined;
 }
 
 interface MutableStats {
@@ -65,6 +63,10 @@ export interface RunContext {
   readonly now: () => number;
   /** `registry/repository` of targets that refused a push because they do not exist. */
   readonly missing: Map<string, SyncError>;
+  /** `registry/repository` of targets the plan found not to exist: a blob there is one this run put (no HEAD). */
+  readonly fresh: ReadonlySet<string>;
+  /** Source registries whose referrers came from the tag schema (no referrers API). */
+  readonly withoutReferrersApi: Set<string>;
 }
 
 function repositoryName(reference: ImageReference): string {
@@ -82,7 +84,7 @@ export function isRepositoryMissing(error: unknown, target: ImageReference): boo
   if (error.registry !== undefined && error.registry !== target.registry) return false;
   if (error.repository !== undefined && error.repository !== target.repository) return false;
   const code = error.code as string;
-  if (code === 'NAME_UNKNOWN' || code === 'repository_missing') return true;
+  if (code === 'repository_not_found' || code === 'NAME_UNKNOWN') return true;
   const denied = code === 'DENIED' || code === 'forbidden' || error.status === 403;
   return (error.status === 404 || denied) && MISSING_MESSAGE.test(error.message);
 }
@@ -125,7 +127,7 @@ async function copyItem(run: RunContext, item: PlanItem, signal: AbortSignal): P
   }
   // The digest the plan saw (or the registry's own answer now, by HEAD): everything is then read by digest,
   // so what lands at the target is exactly that, whichever mirror served it.
-  const digest = item.sourceDigest ?? source.digest ?? (await run.source.resolve(source, signal));
+  const digest = item.sourceDigest ?? source.digest ?? (await run.source.pin(source));
   const from = nameOnly(source);
   const to = nameOnly(target);
   const context: CopyContext = {
@@ -134,6 +136,7 @@ async function copyItem(run: RunContext, item: PlanItem, signal: AbortSignal): P
     ledger: run.ledger,
     concurrency: run.blobConcurrency,
     signal,
+    fresh: run.fresh.has(repositoryName(target)),
     onBlob: (blobDigest: string, outcome: BlobOutcome, bytes: number) => {
       countBlob(run.stats, outcome, bytes);
       if (outcome !== 'known') run.emit({ type: 'blob', targetName: item.targetName, digest: blobDigest, outcome, bytes });
@@ -241,7 +244,7 @@ export async function syncPlan(plan: Plan, options: SyncOptions): Promise<SyncRe
   const hook = options.onEvent;
   const run: RunContext = {
     client,
-    source: createSourceReader({ client, signal, mirrors: options.mirrors }),
+    source: createSourceReader({ client, signal }),
     ledger: options.ledger ?? createBlobLedger(),
     blobConcurrency: options.blobConcurrency ?? 4,
     stats: { manifestsPut: 0, blobsUploaded: 0, blobsMounted: 0, blobsExisting: 0, blobsKnown: 0, bytesUploaded: 0, referrersCopied: 0, provenanceWritten: 0 },
@@ -256,6 +259,8 @@ export async function syncPlan(plan: Plan, options: SyncOptions): Promise<SyncRe
     configDir: options.configDir,
     now: options.now ?? Date.now,
     missing: new Map(),
+    withoutReferrersApi: new Set(),
+    fresh: new Set(plan.repositories.filter((repository) => !repository.exists).map((repository) => repository.repository)),
   };
   const concurrency = options.concurrency ?? 4;
   const items = await mapLimit(plan.items, concurrency, (item) => syncItem(run, item, signal));
