@@ -54,7 +54,7 @@ const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
  * never keeps the process alive.
  *
  * @example
- * const cache = createMemoryCache({ namespace: 'scanner:v1', maxBytes: 16 * 1024 * 1024 });
+ * const cache = createMemoryCache({ namespace: 'scanner', maxBytes: 16 * 1024 * 1024 });
  * await cache.set('tags:docker.io/library/nginx', ['1.27', '1.28'], { ttlMs: 60_000 });
  * const tags = await cache.get<string[]>('tags:docker.io/library/nginx');
  */

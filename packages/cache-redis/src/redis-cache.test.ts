@@ -95,23 +95,29 @@ describe.skipIf(!hasBinary('redis-server'))('against a real redis-server', () =>
     await cache.close();
   });
 
-  test('uses the default key prefix "scanner:"', async () => {
-    const cache = createRedisCache({ url: redis.url, namespace: 'default-prefix' });
-    await cache.set('key', true);
-    expect(await admin.get('scanner:default-prefix:key')).toBe('true');
-    await cache.close();
+  test('one prefix: keys are namespace + ":" + key, the namespace defaulting to "scanner"', async () => {
+    const named = createRedisCache({ url: redis.url, namespace: 'default-prefix' });
+    await named.set('key', true);
+    expect(await admin.get('default-prefix:key')).toBe('true');
+    await named.close();
+    const plain = createRedisCache({ url: redis.url });
+    expect(plain.namespace).toBe('scanner');
+    await plain.set('v1:key', true);
+    expect(await admin.get('scanner:v1:key')).toBe('true');
+    expect(await admin.exists('scanner:scanner:v1:key')).toBe(0);
+    await plain.close();
   });
 
   test('rejects a stored value that is not JSON with invalid_response', async () => {
     const cache = createRedisCache({ url: redis.url, namespace: 'foreign' });
-    await admin.set('scanner:foreign:key', 'not json {');
-    await expect(cache.get('key')).rejects.toMatchObject({ code: 'invalid_response', message: expect.stringContaining('"scanner:foreign:key"') as unknown });
+    await admin.set('foreign:key', 'not json {');
+    await expect(cache.get('key')).rejects.toMatchObject({ code: 'invalid_response', message: expect.stringContaining('"foreign:key"') as unknown });
     await cache.close();
   });
 
   test('reports a Redis error reply as server_error', async () => {
     const cache = createRedisCache({ url: redis.url, namespace: 'wrongtype' });
-    await admin.lpush('scanner:wrongtype:list', 'x');
+    await admin.lpush('wrongtype:list', 'x');
     await expect(cache.get('list')).rejects.toMatchObject({ code: 'server_error', message: expect.stringContaining('WRONGTYPE') as unknown });
     await cache.close();
   });
@@ -123,7 +129,7 @@ describe.skipIf(!hasBinary('redis-server'))('against a real redis-server', () =>
     await expect(cache.get('key')).resolves.toStrictEqual([1, 2]);
     await cache.close();
     expect(client.status).toBe('ready');
-    expect(await client.get('scanner:injected:key')).toBe('[1,2]');
+    expect(await client.get('injected:key')).toBe('[1,2]');
     await expect(cache.get('key')).rejects.toMatchObject({ code: 'closed' });
     client.disconnect();
   });

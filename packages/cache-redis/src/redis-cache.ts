@@ -17,15 +17,17 @@ export interface RedisCacheOptions {
    */
   url?: string;
   /**
-   * Prepended to every key, to keep this tool's keys apart from other users of the same Redis.
-   * @default 'scanner:'
-   */
-  keyPrefix?: string;
-  /**
-   * Names this cache's keyspace; keys are stored as `${keyPrefix}${namespace}:${key}`.
-   * @default 'default'
+   * Names this cache's keyspace, the one prefix of its keys: keys are stored as `${namespace}:${key}`, e.g. the
+   * scanner's `scanner:v1:tags:ghcr.io/org/app`. Give each tool or deployment sharing a Redis its own.
+   * @default 'scanner'
    */
   namespace?: string;
+  /**
+   * Extra text put before the namespace (`${keyPrefix}${namespace}:${key}`), for a deployment that groups several
+   * namespaces under one prefix (the worker's `redisPrefix`). Most callers leave it empty.
+   * @default ''
+   */
+  keyPrefix?: string;
   /**
    * How long one command may take before the call rejects with code `timeout`.
    * @default 1000
@@ -64,13 +66,13 @@ const DEFAULT_URL = 'redis://127.0.0.1:6379';
  * same cache works again once Redis is back.
  *
  * @example
- * const cache = createRedisCache({ url: process.env.REDIS_URL, namespace: 'scanner:v1' });
+ * const cache = createRedisCache({ url: process.env.REDIS_URL }); // keys: scanner:<key>
  * await cache.set('tags:docker.io/library/nginx', ['1.27', '1.28'], { ttlMs: 60_000 });
  * await cache.close();
  */
 export function createRedisCache(options: RedisCacheOptions = {}): RedisCache {
-  const keyPrefix = checkString(options.keyPrefix ?? 'scanner:', 'keyPrefix', true);
-  const namespace = checkString(options.namespace ?? 'default', 'namespace', false);
+  const keyPrefix = checkString(options.keyPrefix ?? '', 'keyPrefix', true);
+  const namespace = checkString(options.namespace ?? 'scanner', 'namespace', false);
   const commandTimeoutMs = checkPositive(options.commandTimeoutMs ?? 1_000, 'commandTimeoutMs');
   const connectTimeoutMs = checkPositive(options.connectTimeoutMs ?? 2_000, 'connectTimeoutMs');
   const maxReconnectDelayMs = checkPositive(options.maxReconnectDelayMs ?? 2_000, 'maxReconnectDelayMs');

@@ -17,11 +17,18 @@
  * - `closed`: the call came after `close()`.
  */
 export interface Cache {
-  /** Names the keyspace this cache writes to, e.g. `scanner:v1`. */
+  /**
+   * Names the keyspace this cache writes to, and is the one prefix of its keys in a shared store: the scanner's
+   * keys (`v1:tags:…`, `v1:tag:…`, `v1:image:…`) are stored as `<namespace>:<key>`, e.g.
+   * `scanner:v1:tags:ghcr.io/org/app` under `@scanner/cache-redis`'s default namespace `scanner`.
+   */
   readonly namespace: string;
   /** Resolves a fresh copy of the stored value, or `undefined` for a miss or an expired entry. */
   get<T = unknown>(key: string, options?: CacheCallOptions): Promise<T | undefined>;
-  /** Stores a copy of `value`, replacing any entry and its TTL; without `ttlMs` the entry lives until evicted. */
+  /**
+   * Stores a copy of `value`, replacing any entry and its TTL; without `ttlMs` the entry lives until evicted. The
+   * scanner always gives a TTL (a Redis with `noeviction`, as BullMQ needs, never evicts).
+   */
   set(key: string, value: unknown, options?: CacheSetOptions): Promise<void>;
   /** Removes the entry; resolves whether or not it existed. */
   delete(key: string, options?: CacheCallOptions): Promise<void>;

@@ -3,7 +3,8 @@ import type { Cache } from './cache.ts';
 
 /**
  * What the scanner keeps about one image (a manifest, or an index and its platform images). Immutable for a
- * digest, so the digest strategy keeps it until evicted.
+ * digest, so both strategies share it under `image:` keys, kept for `imageTtlMs` (a shared Redis must run with
+ * `noeviction` for BullMQ, so nothing may live without a TTL).
  */
 export interface ImageRecord {
   readonly digest: string;
@@ -39,7 +40,12 @@ const tagListSchema = z.array(z.string());
 // Bumped whenever a record's shape changes, so that replicas on different versions never read each other's.
 const KEY_VERSION = 'v1';
 
-/** Keys of the scanner's cache entries; `repository` is `registry/repository`. */
+/**
+ * Keys of the scanner's cache entries; `repository` is `registry/repository`. A backend stores them under its
+ * namespace (`<namespace>:<key>`, e.g. `scanner:v1:tags:ghcr.io/org/app` with `@scanner/cache-redis`'s default),
+ * and every one is written with a TTL: `tags:` for `tagListTtlMs`, `tag:` for `tagTtlMs`, `image:` for
+ * `imageTtlMs`.
+ */
 export const scanKeys = {
   tagList: (repository: string) => `${KEY_VERSION}:tags:${repository}`,
   tag: (repository: string, tag: string) => `${KEY_VERSION}:tag:${repository}:${tag}`,
@@ -57,7 +63,7 @@ export interface ScanCache {
   tag(repository: string, tag: string): Promise<TagRecord | undefined>;
   setTag(repository: string, tag: string, record: TagRecord, ttlMs: number): Promise<void>;
   image(repository: string, digest: string): Promise<ImageRecord | undefined>;
-  setImage(repository: string, record: ImageRecord): Promise<void>;
+  setImage(repository: string, record: ImageRecord, ttlMs: number): Promise<void>;
   /** Cache operations that failed so far (each counted as a miss or a dropped write). */
   readonly failures: number;
 }
@@ -83,10 +89,10 @@ export function createScanCache(cache: Cache | undefined, onError: (error: unkno
     return parsed.success ? parsed.data : undefined;
   }
 
-  async function write(key: string, value: unknown, ttlMs?: number): Promise<void> {
+  async function write(key: string, value: unknown, ttlMs: number): Promise<void> {
     if (cache === undefined) return;
     try {
-      await cache.set(key, value, ttlMs === undefined ? undefined : { ttlMs });
+      await cache.set(key, value, { ttlMs });
     } catch (error) {
       failed(error);
     }
@@ -101,6 +107,6 @@ export function createScanCache(cache: Cache | undefined, onError: (error: unkno
     tag: (repository, tag) => read(scanKeys.tag(repository, tag), tagRecordSchema),
     setTag: (repository, tag, record, ttlMs) => write(scanKeys.tag(repository, tag), record, ttlMs),
     image: (repository, digest) => read(scanKeys.image(repository, digest), imageRecordSchema),
-    setImage: (repository, record) => write(scanKeys.image(repository, record.digest), record),
+    setImage: (repository, record, ttlMs) => write(scanKeys.image(repository, record.digest), record, ttlMs),
   };
 }

@@ -19,8 +19,10 @@ import type { ImageRecord, ScanCache, TagRecord } from './scan-cache.ts';
 /**
  * How a scan caches what it learns.
  * - `tag`: `repo:tag` → digest and metadata, kept for `tagTtlMs`. A warm scan inside the TTL makes no request.
- * - `digest`: every scan resolves each tag it needs with one HEAD; digest → metadata is immutable and kept
- *   until evicted, so a retagged image is seen at once and metadata is never fetched twice.
+ * - `digest`: every scan resolves each tag it needs with one HEAD; digest → metadata is immutable, so a
+ *   retagged image is seen at once and metadata is never fetched twice.
+ * Both share the immutable digest → image entries (kept for `imageTtlMs`), so switching strategy never refetches
+ * an image.
  */
 export type CacheStrategy = 'tag' | 'digest';
 
@@ -35,6 +37,12 @@ export interface ScannerOptions {
   readonly tagListTtlMs?: number;
   /** How long the `tag` strategy reuses a tag's digest and metadata. @default 3600000 */
   readonly tagTtlMs?: number;
+  /**
+   * How long an image's metadata (immutable for its digest, shared by both strategies) is kept. Every entry
+   * the scanner writes has a TTL, so a shared Redis with `noeviction` (which BullMQ requires) stays bounded.
+   * @default 604800000 (7 days)
+   */
+  readonly imageTtlMs?: number;
   /** Tags resolved or images fetched at once within one scan. @default 8 */
   readonly concurrency?: number;
   /**
@@ -188,6 +196,7 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
   const defaultStrategy = options.cacheStrategy ?? 'digest';
   const tagListTtlMs = options.tagListTtlMs ?? 60_000;
   const tagTtlMs = options.tagTtlMs ?? 3_600_000;
+  const imageTtlMs = options.imageTtlMs ?? 604_800_000;
   const concurrency = options.concurrency ?? 8;
   const cache: ScanCache = createScanCache(
     options.cache,
@@ -285,15 +294,14 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
     let record = scan.images.get(digest);
     if (record === undefined) {
       record = share(
-        `image ${scan.strategy} ${String(scan.needsDates)} ${scan.key}@${digest}`,
+        `image ${String(scan.needsDates)} ${scan.key}@${digest}`,
         async () => {
-          if (scan.strategy === 'digest') {
-            const cached = await cache.image(scan.key, digest);
-            if (cached !== undefined && (cached.dated || !scan.needsDates)) return cached;
-          }
+          // Shared by both strategies: what a digest names never changes.
+          const cached = await cache.image(scan.key, digest);
+          if (cached !== undefined && (cached.dated || !scan.needsDates)) return cached;
           const metadata = await client.getImageMetadata(`${scan.key}@${digest}`, { children: scan.needsDates });
           const fetched = toRecord(metadata, scan.needsDates);
-          if (scan.strategy === 'digest') await cache.setImage(scan.key, fetched);
+          await cache.setImage(scan.key, fetched, imageTtlMs);
           return fetched;
         },
         scan.signal,
