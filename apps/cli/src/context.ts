@@ -24,6 +24,11 @@ export interface CreateContextOptions {
   readonly onEvent: (event: RegistryEvent) => void;
   readonly onCacheError: (error: unknown) => void;
   readonly signal: AbortSignal | undefined;
+  /**
+   * `--timeout` in milliseconds: the client's `operationTimeoutMs`, and over every registry's own
+   * (`operation_timeout` in the registries config), so that the flag wins. @default the client's (60 s)
+   */
+  readonly operationTimeoutMs?: number | undefined;
 }
 
 /** The registries config named by `--registries-config`, else by `SCANNER_REGISTRIES_CONFIG`, if any. */
@@ -41,10 +46,15 @@ async function loadConfig(options: CreateContextOptions): Promise<RegistriesConf
 export async function createCommandContext(options: CreateContextOptions): Promise<CommandContext> {
   const config = await loadConfig(options);
   const dockerConfig = config === undefined ? createDockerConfigCredentials({ env: options.env }) : undefined;
-  const overrides = options.args.insecure ? { insecure: true } : undefined;
+  const { operationTimeoutMs } = options;
+  const overrides =
+    options.args.insecure || operationTimeoutMs !== undefined
+      ? { ...(options.args.insecure ? { insecure: true } : {}), ...(operationTimeoutMs === undefined ? {} : { operationTimeoutMs }) }
+      : undefined;
   const client = createRegistryClient({
     userAgent: options.userAgent,
     onEvent: options.onEvent,
+    ...(operationTimeoutMs === undefined ? {} : { operationTimeoutMs }),
     settings: (registry) =>
       resolveRegistrySettings(registry, {
         ...(config === undefined ? {} : { config }),

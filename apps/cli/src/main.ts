@@ -24,6 +24,7 @@ function redact(text: string): string {
 /** `--timeout`, else `SCANNER_TIMEOUT`, as given and as a signal that aborts when it runs out. */
 interface Deadline {
   readonly text: string;
+  readonly ms: number;
   readonly signal: AbortSignal;
 }
 
@@ -31,8 +32,9 @@ function deadlineOf(args: RunArgs, env: Readonly<Record<string, string | undefin
   const fromEnv = env['SCANNER_TIMEOUT'];
   const [text, flag] = args.registry.timeout !== undefined ? [args.registry.timeout, '--timeout'] : fromEnv !== undefined && fromEnv !== '' ? [fromEnv, 'SCANNER_TIMEOUT'] : [];
   if (text === undefined) return undefined;
+  const ms = parseTimeoutMs(text, flag);
   // The timer is unref'd: it never keeps the process alive.
-  return { text, signal: AbortSignal.timeout(parseTimeoutMs(text, flag)) };
+  return { text, ms, signal: AbortSignal.timeout(ms) };
 }
 
 /** A session as `main` holds it: it also closes it, and knows the registry last asked. */
@@ -49,6 +51,7 @@ function createSession(
   env: Readonly<Record<string, string | undefined>>,
   version: string,
   signal: AbortSignal | undefined,
+  operationTimeoutMs: number | undefined,
 ): OwnedSession {
   const diagnostic = (line: string): void => {
     io.stderr.write(`scanner: ${redact(line)}\n`);
@@ -71,6 +74,7 @@ function createSession(
           memoryCache: io.memoryCache,
           userAgent,
           signal,
+          operationTimeoutMs,
           onCacheError: (error) => {
             if (cacheWarned) return;
             cacheWarned = true;
@@ -170,7 +174,7 @@ export async function main(argv: readonly string[], io: MainIo): Promise<ExitCod
     const signals = [io.signal, deadline?.signal].filter((signal) => signal !== undefined);
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     const command = await COMMAND_MODULES[args.command]();
-    session = createSession(args, io, env, version, signal);
+    session = createSession(args, io, env, version, signal, deadline?.ms);
     return await untilAborted(command.run(args, session), signal);
   } catch (error) {
     // Whatever a cancelled request threw (an AbortError, a RegistryError 'aborted'), the cause is the signal.
