@@ -126,6 +126,7 @@ async function runConvert(args: ConvertArgs, io: MainIo): Promise<ExitCode> {
 /** `--timeout`, else `SCANNER_TIMEOUT`: the bound on the whole command, as given and as a signal. */
 interface Deadline {
   readonly text: string;
+  readonly ms: number;
   readonly signal: AbortSignal;
 }
 
@@ -133,7 +134,8 @@ function deadlineOf(args: MirrorRunArgs, env: Readonly<Record<string, string | u
   const fromEnv = env['SCANNER_TIMEOUT'];
   const [text, flag] = args.registry.timeout !== undefined ? [args.registry.timeout, '--timeout'] : fromEnv !== undefined && fromEnv !== '' ? [fromEnv, 'SCANNER_TIMEOUT'] : [];
   if (text === undefined) return undefined;
-  return { text: `${flag} ${text}`, signal: AbortSignal.timeout(parseTimeoutMs(text, flag)) };
+  const ms = parseTimeoutMs(text, flag);
+  return { text: `${flag} ${text}`, ms, signal: AbortSignal.timeout(ms) };
 }
 
 /** The debug and warning lines of registry events, as for the scan commands. */
@@ -182,6 +184,8 @@ export async function mirrorMain(argv: readonly string[], io: MainIo, version: s
       memoryCache: undefined,
       userAgent: `scanner/${version}`,
       signal: runIo.signal,
+      // The flag also bounds each registry operation, over the registries config's own.
+      operationTimeoutMs: deadline?.ms,
       onCacheError: () => undefined,
       onEvent: registryEventLogger(io, args.debug, diagnostic),
     });

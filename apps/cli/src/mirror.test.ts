@@ -7,6 +7,7 @@ import type { TempDir } from '@scanner/test-lab';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli } from './cli.fixture.ts';
 import type { PlanJson, SyncJson } from './mirror-output.ts';
+import { progressMode } from './progress.ts';
 
 // Three in-memory registries: a source and two targets (the regional one keeps an org prefix), and a config
 // directory per test so that each scenario starts from nothing at the targets.
@@ -225,6 +226,11 @@ describe('scanner plan', () => {
     expect((await runCli(['plan', '--config', 'x', '--progress', 'plain'])).stderr).toBe('scanner: --progress does not apply to scanner plan (only to scanner sync)\n');
     expect((await runCli(['sync', '--config', 'x', '--strategy', 'semver'])).stderr).toBe('scanner: unknown flag "--strategy" for scanner sync; run scanner sync --help for its flags\n');
     expect((await runCli(['plan', '--config', 'x', '-o', 'yaml'])).code).toBe(2);
+    expect(await runCli(['sync', '--config', 'x', '--timeout', '10 minutes'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'scanner: --timeout takes a duration such as 30s, 2m or 1m30s, got "10 minutes"\n',
+    });
   });
 });
 
@@ -422,5 +428,15 @@ describe('pnpm demo', () => {
     expect(await runSyncDemo((text) => (out += text))).toBe(0);
     expect(out).toMatch(/\nsync: 8 copied, 0 updated, 0 already there, 0 failed\n/);
     expect(out).toContain('→ 8 of 8 tags already there, 0 B of blobs moved, 0 manifests put\n');
+  });
+});
+
+describe('progress display', () => {
+  test('auto is plain lines unless stderr is a terminal (with a width) and CI is unset; plain and none are kept', () => {
+    const collector = { write: () => true };
+    expect(progressMode('auto', collector, {})).toBe('plain');
+    expect(progressMode('auto', process.stderr, { CI: 'true' })).toBe('plain');
+    expect(progressMode('none', process.stderr, {})).toBe('none');
+    expect(progressMode('plain', process.stderr, {})).toBe('plain');
   });
 });

@@ -23,7 +23,8 @@ export interface SyncProgress {
  */
 export function progressMode(wanted: 'auto' | 'plain' | 'none', stream: OutputStream, env: Readonly<Record<string, string | undefined>>): ProgressMode {
   if (wanted !== 'auto') return wanted;
-  const tty = stream instanceof WriteStream && stream.isTTY;
+  // A terminal that reports no width (some CI pseudo-terminals) would get one character per line.
+  const tty = stream instanceof WriteStream && stream.isTTY && stream.columns > 0;
   const ci = env['CI'] !== undefined && env['CI'] !== '' && env['CI'] !== 'false' && env['CI'] !== '0';
   return tty && !ci ? 'animated' : 'plain';
 }
