@@ -147,15 +147,15 @@ function mapRows(title: string, entries: Readonly<Record<string, string>>): stri
   return `\n${title}:\n${formatTable(keys.map((key) => ['', key, entries[key] ?? '']))}`;
 }
 
-/** `scanner inspect`. */
-export function inspectTable(document: InspectJson): string {
-  const head = formatTable([
+/** `scanner inspect`; `provenance` is the line saying whose copy a mirrored image is, if any. */
+export function inspectTable(document: InspectJson, provenance = ''): string {
+  const head = `${formatTable([
     ['image', document.image],
     ['kind', document.kind],
     ['media type', document.mediaType],
     ['digest', document.digest],
     ['created', document.created ?? dash],
-  ]);
+  ])}${provenance}`;
   const platforms =
     document.platforms.length === 0
       ? ''

@@ -100,7 +100,15 @@ export const inspectCommand: CommandModule = {
       ...(platforms.length === 0 ? {} : { platforms }),
     });
     const document = inspectJson(String(reference), metadata);
-    session.io.stdout.write(args.output === 'json' ? formatJson(document) : inspectTable(document));
+    // A mirrored copy says where it came from (scanner sync with provenance: true).
+    const { provenanceRow, readInspectProvenance } = await import('./inspect-provenance.ts');
+    const provenance = await readInspectProvenance(context.client, String(reference), metadata.digest, {
+      signal: session.signal,
+      onError: (error) => {
+        if (args.debug) session.diagnostic(`debug: provenance not read: ${error instanceof Error ? error.message : String(error)}`);
+      },
+    });
+    session.io.stdout.write(args.output === 'json' ? formatJson({ ...document, provenance }) : inspectTable(document, provenanceRow(provenance)));
     return EXIT.ok;
   },
 };
