@@ -1,7 +1,10 @@
+import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { Socket } from 'node:net';
+import { join } from 'node:path';
 import { createMemoryRegistry } from '@scanner/memory-registry';
 import type { MemoryRegistry } from '@scanner/memory-registry';
+import { tempDir } from '@scanner/test-lab';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli } from './cli.fixture.ts';
 import { ImageError } from '@scanner/image';
@@ -119,6 +122,32 @@ describe('--timeout bounds the whole command', () => {
       expect(env.code).toBe(1);
       expect(env.stderr).toContain('did not finish within --timeout 1500ms');
       for (const output of [flag.stderr, env.stderr]) expect(output).not.toContain('timeoutMs');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
+    }
+  });
+
+  test('a registry\'s own time-out (registries config) is said in the CLI\'s terms, never the library\'s', async () => {
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await using dir = await tempDir('scanner-cli-timeout-');
+    const config = join(dir.path, 'registries.yaml');
+    await writeFile(config, `registries:\n  - name: silent\n    prefix: 127.0.0.1:${port}\n    timeout: 200ms\n    operation_timeout: 1s\n`);
+    try {
+      const run = await runCli(['digest', `127.0.0.1:${port}/team/app:1.0.0`, '--registries-config', config]);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(new RegExp(`^scanner: .*127\\.0\\.0\\.1:${port}.*; raise --timeout \\(e\\.g\\. --timeout 2m\\) if 127\\.0\\.0\\.1:${port} is slow, or check that it answers\\n$`));
+      expect(run.stderr).not.toMatch(/timeoutMs|operationTimeoutMs|settings\./);
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => {

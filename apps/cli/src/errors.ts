@@ -166,9 +166,9 @@ function renderScannerError(error: ScannerError, context: ReportContext): ErrorR
       const input = REGISTRY_INPUT_CODES.has(error.code);
       const place = `${location(fields)}${input && fields.field !== undefined && fields.reason !== undefined ? `${fields.field}: ` : ''}`;
       const text = `${place}${fields.reason ?? error.detail}`;
-      // The CLI's own advice where it knows better (its --timeout flag), else the package's for this audience.
+      // The CLI's own advice where it knows better (the --timeout in force), else the package's for this audience.
       const own = cliRegistryHint(error, context);
-      const hint = error.code === 'timeout' ? own : (cliHint ?? own);
+      const hint = error.code === 'timeout' && context.timeout !== undefined ? own : (cliHint ?? own);
       return { exitCode: input ? EXIT.usage : EXIT.runtime, message: firstLine(withHint(text, hint)) };
     }
     default:
