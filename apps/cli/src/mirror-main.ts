@@ -3,7 +3,8 @@
 // and it loads `@scanner/sync` and listr2 only when a command runs, so the scan commands never pay for them.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isScannerError } from '@scanner/image';
+import { isScannerError, parseImageReference } from '@scanner/image';
+import type { ImageReference } from '@scanner/image';
 import type { RegistryEvent } from '@scanner/registry';
 import type { ConfigIssue, MirrorConfig, Plan } from '@scanner/sync';
 import { createCommandContext } from './context.ts';
@@ -71,6 +72,20 @@ function checkFilters(args: MirrorRunArgs, config: MirrorConfig): void {
     const owners = [...new Set(config.images.map((image) => image.owner))].sort().join(', ');
     throw new CliError('invalid_argument', `--owner ${JSON.stringify(args.owner)} owns no image in ${config.dir}; the owners there: ${owners === '' ? 'none' : owners}`);
   }
+  const wanted = args.image;
+  if (wanted !== undefined && !config.images.some((image) => image.id === wanted || sameRepository(wanted, image.source))) {
+    throw new CliError('invalid_argument', `--image ${JSON.stringify(wanted)} is no source repository of ${config.dir}; give one as written in a team file (e.g. ${config.images[0] === undefined ? 'docker.io/bitnami/postgresql' : String(config.images[0].source)})`);
+  }
+}
+
+/** True when `text` names the repository `source` (`nginx` names `docker.io/library/nginx`). */
+function sameRepository(text: string, source: ImageReference): boolean {
+  try {
+    const reference = parseImageReference(text);
+    return reference.registry === source.registry && reference.repository === source.repository;
+  } catch {
+    return false;
+  }
 }
 
 async function loadAndPlan(args: MirrorRunArgs, context: CommandContext, io: MainIo): Promise<{ config: MirrorConfig; plan: Plan }> {
@@ -79,9 +94,6 @@ async function loadAndPlan(args: MirrorRunArgs, context: CommandContext, io: Mai
   const config = await loadMirrorConfig(args.configDir, { signal });
   checkFilters(args, config);
   const plan = await planMirror(config, { client: context.client, signal, owner: args.owner, target: args.target, image: args.image });
-  if (args.image !== undefined && plan.items.length === 0 && plan.errors.length === 0 && !config.images.some((image) => image.id === args.image || String(image.source) === args.image)) {
-    io.stderr.write(`scanner: warning: --image ${JSON.stringify(args.image)} matched no image of ${args.configDir}\n`);
-  }
   return { config, plan };
 }
 

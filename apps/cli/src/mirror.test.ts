@@ -161,6 +161,11 @@ describe('scanner plan', () => {
 
     const badOwner = await runCli(['plan', '--config', config, '--owner', 'team-nobody']);
     expect(badOwner).toEqual({ code: 2, stdout: '', stderr: `scanner: --owner "team-nobody" owns no image in ${config}; the owners there: team-apps, team-storage\n` });
+    const image = JSON.parse((await runCli(['plan', '--config', config, '--image', `${sourceHost}/library/postgres`, '-o', 'json'])).stdout) as PlanJson;
+    expect(image.items.map((item) => item.source)).toEqual([`${sourceHost}/library/postgres:16.1.0`, `${sourceHost}/library/postgres:16.2.0`]);
+    const badImage = await runCli(['plan', '--config', config, '--image', `${sourceHost}/library/nginx`]);
+    expect(badImage.code).toBe(2);
+    expect(badImage.stderr).toMatch(/^scanner: --image ".*\/library\/nginx" is no source repository of /);
     const badTarget = await runCli(['plan', '--config', config, '--target', 'moon']);
     expect(badTarget.code).toBe(2);
     expect(badTarget.stderr).toBe(`scanner: --target "moon" is not a target of ${join(config, 'targets.yaml')}; its targets: main, regional\n`);
