@@ -62,6 +62,11 @@ export function isTransient(error: unknown): boolean {
   return isRegistryError(error) && TRANSIENT.has(error.code);
 }
 
+// A push the registry refuses whatever we mount: the repository is missing, or we may not write to it.
+function isRefusedPush(error: unknown): boolean {
+  return isRegistryError(error) && ['repository_not_found', 'NAME_UNKNOWN', 'unauthorized', 'auth_failed', 'credentials'].includes(error.code);
+}
+
 function name(reference: ImageReference): string {
   return `${reference.registry}/${reference.repository}`;
 }
@@ -75,16 +80,23 @@ function name(reference: ImageReference): string {
 export async function copyBlob(context: CopyContext, source: ImageReference, target: ImageReference, descriptor: Descriptor): Promise<void> {
   const { client, ledger, signal } = context;
   const outcome = await ledger.blob(target.registry, target.repository, descriptor.digest, async (mountFrom) => {
+    let from = mountFrom;
     for (let attempt = 0; ; attempt++) {
       try {
         const result = await client.uploadBlob(
           target,
           async () => context.source.openBlob(source, descriptor, { mirrors: attempt === 0, signal }),
-          { digest: descriptor.digest, size: descriptor.size, signal, skipExisting: !context.fresh, ...(mountFrom === undefined ? {} : { mountFrom }) },
+          { digest: descriptor.digest, size: descriptor.size, signal, skipExisting: !context.fresh, ...(from === undefined ? {} : { mountFrom: from }) },
         );
         return result.outcome;
       } catch (error) {
-        if (attempt + 1 >= BLOB_ATTEMPTS || !isTransient(error) || signal.aborted) throw error;
+        if (signal.aborted) throw error;
+        if (from !== undefined && !isTransient(error) && !isRefusedPush(error)) {
+          // The registry refused the mount itself (no pull access to the other repository, say): upload instead.
+          from = undefined;
+          continue;
+        }
+        if (attempt + 1 >= BLOB_ATTEMPTS || !isTransient(error)) throw error;
         await delay(200 * 2 ** attempt, undefined, { signal });
       }
     }

@@ -107,7 +107,10 @@ describe('syncPlan on the in-memory registry (referrers API)', () => {
     const controller = new AbortController();
     controller.abort(new Error('stopped by the test'));
     const report = await syncPlan(planOf([item('web/app:1.0', 'aborted/app:1.0'), item('web/app:1.1', 'aborted/app:1.1')]), { client, signal: controller.signal });
-    expect(report.items.map((entry) => entry.result)).toEqual(['failed', 'failed']);
+    expect(report.items.map((entry) => [entry.result, entry.error?.code])).toEqual([
+      ['failed', 'aborted'],
+      ['failed', 'aborted'],
+    ]);
     expect(target.tags('aborted/app')).toEqual([]);
   });
 });

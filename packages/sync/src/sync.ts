@@ -204,7 +204,8 @@ async function syncItem(run: RunContext, item: PlanItem, runSignal: AbortSignal 
     done = { ...item, result: item.action === 'update' ? 'updated' : 'copied', error: null };
   } catch (error) {
     controller.abort();
-    done = { ...item, result: 'failed', error: itemError(runSignal?.aborted === true ? runSignal.reason ?? error : error) };
+    const aborted = runSignal?.aborted === true ? { code: 'aborted', message: '@scanner/sync: the sync was aborted before this item finished; its target tag was not moved' } : undefined;
+    done = { ...item, result: 'failed', error: aborted ?? itemError(error) };
   }
   run.emit({ type: 'item_done', item: done, durationMs: performance.now() - started });
   return done;
