@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hasBinary, seedImage, skopeoInspectRaw, startRegistry, tempDir } from '@scanner/test-lab';
+import { hasBinary, seedImage, skopeoInspectRaw, startFaultProxy, startRegistry, tempDir } from '@scanner/test-lab';
 import type { Registry, TempDir } from '@scanner/test-lab';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli } from './cli.fixture.ts';
@@ -137,6 +137,45 @@ describe.skipIf(missing.length > 0)('scanner plan and sync on real registries (o
     expect(resync.stdout).toMatch(/\nsync: 0 copied, 2 updated, 5 already there, 0 failed\n$/);
     expect(await skopeoDigest(main, `${main.host}/bitnami/postgresql:latest`)).toBe(moved.digest);
     expect(await skopeoDigest(regional, `${regional.host}/acme/bitnami/postgresql:latest`)).toBe(moved.digest);
+  });
+
+  test('a target that rejects one manifest: that tag fails (exit 1, result failed, target tag absent), the others are copied; the re-run converges', async () => {
+    const target = await startRegistry({ auth: 'basic' });
+    started.push(target);
+    const proxy = await startFaultProxy({ upstream: target.url });
+    started.push(proxy);
+    const credentials = target.credentials;
+    if (credentials === undefined) throw new Error('test setup: a basic-auth registry has credentials');
+    const faulty = join(dir.path, 'faulty');
+    await mkdir(faulty);
+    await writeFile(join(faulty, 'targets.yaml'), `targets:\n  - name: edge\n    registry: ${proxy.host}\n`);
+    await writeFile(join(faulty, 'team-web.yaml'), `owner: team-web\nimages:\n  - source: ${source.host}/library/nginx\n    tags:\n      - names: ['1.27.0']\n  - source: ${source.host}/bitnami/postgresql\n    tags:\n      - names: ['16.1.0']\n`);
+    const registries = join(dir.path, 'registries-faulty.yaml');
+    await writeFile(registries, `registries:\n  - name: edge\n    prefix: ${proxy.host}\n    credentials: env:EDGE_CREDS\n`);
+    const faultyEnv = { HOME: '/nonexistent', DOCKER_CONFIG: '/nonexistent/docker', EDGE_CREDS: `${credentials.username}:${credentials.password}` };
+    const rejected = proxy.inject({ method: 'PUT', path: /^\/v2\/library\/nginx\/manifests\/1\.27\.0$/, fault: { kind: 'status', status: 500, body: '{"errors":[{"code":"UNKNOWN","message":"disk full"}]}' } });
+
+    const run = await runCli(['sync', '--config', faulty, '--registries-config', registries, '-o', 'json'], { env: faultyEnv });
+    for (const secret of [credentials.password, Buffer.from(faultyEnv.EDGE_CREDS).toString('base64')]) expect(run.stdout + run.stderr).not.toContain(secret);
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout) as SyncJson;
+    expect(report.items.map((item) => [item.target, item.result])).toEqual([
+      [`${proxy.host}/bitnami/postgresql:16.1.0`, 'copied'],
+      [`${proxy.host}/library/nginx:1.27.0`, 'failed'],
+    ]);
+    const failed = report.items[1];
+    expect(failed?.error).toEqual({ code: expect.any(String) as unknown, message: expect.any(String) as unknown });
+    // Tried twice (the item, then the retry at the end), and the tag never moved.
+    expect(rejected.hits()).toBeGreaterThanOrEqual(2);
+    expect(run.stderr).toMatch(/^scanner: \[retry\] failed .*library\/nginx:1\.27\.0/m);
+    await expect(skopeoDigest(target, `${target.host}/library/nginx:1.27.0`)).rejects.toThrow(/manifest unknown|not found/i);
+    expect(await skopeoDigest(target, `${target.host}/bitnami/postgresql:16.1.0`)).toBe(await skopeoDigest(source, `${source.host}/bitnami/postgresql:16.1.0`));
+
+    rejected.remove();
+    const again = await runCli(['sync', '--config', faulty, '--registries-config', registries], { env: faultyEnv });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/\nsync: 1 copied, 0 updated, 1 already there, 0 failed\n$/);
+    expect(await skopeoDigest(target, `${target.host}/library/nginx:1.27.0`)).toBe(await skopeoDigest(source, `${source.host}/library/nginx:1.27.0`));
   });
 
   test("the issue's examples, typed as a new user would (the scanner binary, relative paths, SCANNER_REGISTRIES_CONFIG)", async () => {
