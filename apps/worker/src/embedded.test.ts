@@ -23,15 +23,15 @@ describe('the embedded worker (one process, in-memory queue) on real registries'
     const upToDate = (doc: StatusDocument, owner: string) => doc.teams.find((team) => team.owner === owner)?.state === 'up_to_date';
     await eventually(async () => { const doc = await status(); return upToDate(doc, 'team-storage') && upToDate(doc, 'team-cache'); }, 30_000, 'both teams up to date');
 
-    expect(await lab.digest(`${lab.main.host}/bitnami/postgresql:16.3.0`)).toBe(pgDigest);
+    expect(await lab.digest(`${lab.mainHost}/bitnami/postgresql:16.3.0`)).toBe(pgDigest);
     expect(await lab.digest(`${lab.regional.host}/acme/bitnami/postgresql:16.3.0`)).toBe(pgDigest);
-    expect(await lab.digest(`${lab.main.host}/library/redis:7.4`)).toBe(redisDigest);
+    expect(await lab.digest(`${lab.mainHost}/library/redis:7.4`)).toBe(redisDigest);
     expect(await lab.digest(`${lab.regional.host}/acme/library/redis:7.4`)).toBeUndefined();
 
     const doc = await status();
     const pg = doc.teams.find((team) => team.owner === 'team-storage')?.images[0];
     expect(pg?.targets.map((target) => [target.name, target.repository, target.upToDate])).toEqual([
-      ['main', `${lab.main.host}/bitnami/postgresql`, ['16.3.0']],
+      ['main', `${lab.mainHost}/bitnami/postgresql`, ['16.3.0']],
       ['regional', `${lab.regional.host}/acme/bitnami/postgresql`, ['16.3.0']],
     ]);
     const page = await (await fetch(`${worker.url}/`)).text();

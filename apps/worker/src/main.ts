@@ -37,7 +37,7 @@ function secretsOf(options: WorkerOptions): string[] {
 }
 
 /** Builds the scan cache: in Redis with `--redis` (its own fail-fast connection), else in memory. */
-async function createCache(options: WorkerOptions, redis: Redis | undefined): Promise<Cache> {
+export async function createScanCache(options: WorkerOptions, redis: Redis | undefined): Promise<Cache> {
   if (redis !== undefined && options.redisUrl !== undefined) {
     const { createRedisCache } = await import('@scanner/cache-redis');
     return createRedisCache({ url: options.redisUrl, keyPrefix: `${options.redisPrefix}:`, namespace: 'scan-cache' });
@@ -79,7 +79,7 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
           registriesConfig: options.registriesConfig,
           insecure: options.insecure,
           env: io.env,
-          cache: await createCache(options, redis),
+          cache: await createScanCache(options, redis),
           cacheTtlMs: options.cacheTtlMs,
           userAgent: USER_AGENT,
         }),

@@ -69,6 +69,7 @@ export function createMemoryQueue(options: MemoryQueueOptions): WorkQueue {
       return Promise.resolve(added);
     },
     claimTick: () => Promise.resolve(true),
+    serve: () => Promise.resolve(),
     start(run) {
       runner = run;
       pump();

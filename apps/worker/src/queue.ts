@@ -31,6 +31,11 @@ export interface WorkQueue {
    * enqueues it; the claim lapses after `ttlMs`. Always true in memory.
    */
   claimTick(key: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Takes jobs for these target registries (on Redis: one BullMQ queue and worker each, so that this replica
+   * also runs, and recovers from dead replicas, jobs other replicas queued). Registries given before stay.
+   */
+  serve(registries: readonly string[]): Promise<void>;
   /** Starts taking jobs and running them with `runner`. */
   start(runner: JobRunner): Promise<void>;
   /** Whether the queue can take and hand out work now (Redis reachable when used). */

@@ -47,6 +47,12 @@ export function createRedisQueue(options: RedisQueueOptions): WorkQueue {
   let runner: JobRunner | undefined;
   let closing: Promise<void> | undefined;
 
+  // The shared client queues commands while disconnected (BullMQ's workers need that); callers that must not
+  // wait (HTTP handlers, the scheduler) fail fast instead.
+  const reachable = (): void => {
+    if (connection.status !== 'ready') throw new Error('scanner-worker: Redis is not reachable; jobs are queued again once it is');
+  };
+
   const process = async (job: Job<JobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<void> => {
     const run = runner;
     if (run === undefined) throw new Error('scanner-worker: the queue runs jobs only after start()');
@@ -110,7 +116,7 @@ export function createRedisQueue(options: RedisQueueOptions): WorkQueue {
     kind: 'redis',
     async add(jobs) {
       if (closing !== undefined) return 0;
-      if (connection.status !== 'ready') throw new Error('scanner-worker: Redis is not reachable; jobs are queued again once it is');
+      reachable();
       let added = 0;
       for (const job of jobs) {
         const { queue } = await queueFor(job.registry);
@@ -123,7 +129,13 @@ export function createRedisQueue(options: RedisQueueOptions): WorkQueue {
       }
       return added;
     },
+    async serve(registries) {
+      if (closing !== undefined) return;
+      reachable();
+      for (const registry of registries) await queueFor(registry);
+    },
     async claimTick(key, ttlMs) {
+      reachable();
       const answer = await connection.set(`${prefix}:tick:${shortHash(key)}`, '1', 'PX', Math.max(1, Math.round(ttlMs)), 'NX');
       return answer === 'OK';
     },
@@ -135,6 +147,7 @@ export function createRedisQueue(options: RedisQueueOptions): WorkQueue {
     ready: () => closing === undefined && connection.status === 'ready',
     running: () => new Set(active.keys()),
     async counts(): Promise<QueueCounts> {
+      reachable();
       let waiting = 0;
       let running = 0;
       for (const { queue } of queues.values()) {

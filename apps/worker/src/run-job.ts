@@ -77,6 +77,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     const source = `${image.source.registry}/${image.source.repository}`;
     const fields = { owner: image.owner, source, target: target.name, file: image.file };
     const startedMs = now();
+    logger.debug({ ...fields, jobId: id, reason: job.reason }, 'run started');
     const startedAt = new Date(startedMs).toISOString();
     let previous: RunRecord | undefined;
     try {

@@ -74,15 +74,22 @@ export function createRedisStatusStore(options: RedisStatusStoreOptions): Status
   const ttlMs = options.ttlMs ?? 30 * 24 * 3_600_000;
   const { connection } = options;
   const parse = (text: string): RunRecord => JSON.parse(text) as RunRecord;
+  // The shared client queues commands while disconnected (BullMQ needs that); the status page must not wait.
+  const reachable = (): void => {
+    if (connection.status !== 'ready') throw new Error('scanner-worker: Redis is not reachable; run records are unavailable');
+  };
   return {
     async get(id) {
+      reachable();
       const text = await connection.hget(key, id);
       return text === null ? undefined : parse(text);
     },
     async put(id, record) {
+      reachable();
       await connection.multi().hset(key, id, JSON.stringify(record)).pexpire(key, ttlMs).exec();
     },
     async all() {
+      reachable();
       const entries = await connection.hgetall(key);
       return new Map(Object.entries(entries).map(([id, text]) => [id, parse(text)]));
     },

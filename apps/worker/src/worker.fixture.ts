@@ -4,14 +4,21 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { seedTags, skopeoInspectRaw, startRegistry, tempDir } from '@scanner/test-lab';
-import type { Registry, TempDir } from '@scanner/test-lab';
+import { seedTags, skopeoInspectRaw, startFaultProxy, startRegistry, tempDir } from '@scanner/test-lab';
+import type { FaultProxy, Registry, TempDir } from '@scanner/test-lab';
 import { createHash } from 'node:crypto';
 
 export interface MirrorLab extends AsyncDisposable {
   readonly source: Registry;
   readonly main: Registry;
   readonly regional: Registry;
+  /** A fault proxy in front of `source`; team files may name the source by its host (`sourceHost`). */
+  readonly sourceProxy: FaultProxy;
+  readonly sourceHost: string;
+  /** A fault proxy in front of `main`; `targets.yaml` and the Docker config name `main` by the proxy's host. */
+  readonly mainProxy: FaultProxy;
+  /** The host the worker reaches `main` at (the proxy's). */
+  readonly mainHost: string;
   /** The config directory (targets.yaml and team files). */
   readonly configDir: string;
   /** A directory with the Docker `config.json` holding the targets' credentials: `DOCKER_CONFIG`. */
@@ -35,19 +42,27 @@ export async function startMirrorLab(): Promise<MirrorLab> {
   try {
     const [source, main, regional] = await Promise.all([startRegistry({ auth: 'none' }), startRegistry({ auth: 'basic' }), startRegistry({ auth: 'token' })]);
     started.push(source, main, regional);
+    const [sourceProxy, mainProxy] = await Promise.all([startFaultProxy({ upstream: source.url }), startFaultProxy({ upstream: main.url })]);
+    started.push(sourceProxy, mainProxy);
     dir = await tempDir('scanner-worker-lab-');
     const configDir = join(dir.path, 'config');
     const dockerConfigDir = join(dir.path, 'docker');
     await Promise.all([mkdir(configDir), mkdir(dockerConfigDir)]);
     const auth = (registry: Registry): string => Buffer.from(`${registry.credentials?.username ?? ''}:${registry.credentials?.password ?? ''}`).toString('base64');
-    await writeFile(join(dockerConfigDir, 'config.json'), JSON.stringify({ auths: { [main.host]: { auth: auth(main) }, [regional.host]: { auth: auth(regional) } } }));
-    await writeFile(join(configDir, 'targets.yaml'), `targets:\n  - name: main\n    registry: ${main.host}\n  - name: regional\n    registry: ${regional.host}\n    prefix: acme\n`);
+    await writeFile(join(dockerConfigDir, 'config.json'), JSON.stringify({ auths: { [mainProxy.host]: { auth: auth(main) }, [regional.host]: { auth: auth(regional) } } }));
+    await writeFile(join(configDir, 'targets.yaml'), `targets:\n  - name: main\n    registry: ${mainProxy.host}\n  - name: regional\n    registry: ${regional.host}\n    prefix: acme\n`);
     const byHost = new Map([source, main, regional].map((registry) => [registry.host, registry]));
+    byHost.set(mainProxy.host, main);
+    byHost.set(sourceProxy.host, source);
     const labDir = dir;
     return {
       source,
       main,
       regional,
+      mainProxy,
+      mainHost: mainProxy.host,
+      sourceProxy,
+      sourceHost: sourceProxy.host,
       configDir,
       dockerConfigDir,
       secrets: [main.credentials?.password ?? '', regional.credentials?.password ?? ''].filter((secret) => secret !== ''),
@@ -61,7 +76,8 @@ export async function startMirrorLab(): Promise<MirrorLab> {
         const host = reference.slice(0, reference.indexOf('/'));
         const registry = byHost.get(host);
         try {
-          const raw = await skopeoInspectRaw(`docker://${reference}`, registry?.credentials === undefined ? {} : { creds: registry.credentials });
+          const direct = registry === undefined ? reference : `${registry.host}${reference.slice(host.length)}`;
+          const raw = await skopeoInspectRaw(`docker://${direct}`, registry?.credentials === undefined ? {} : { creds: registry.credentials });
           return sha256(raw);
         } catch (error) {
           if (/manifest unknown|not found|name unknown/i.test(String(error))) return undefined;
@@ -129,7 +145,7 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
   }
 }
 
-import { createMemoryCache } from '@scanner/cache-memory';
+import { createScanCache } from './main.ts';
 import { createLogger } from './log.ts';
 import type { WorkerOptions } from './options.ts';
 import { createSyncEngine } from './sync-engine.ts';
@@ -165,7 +181,81 @@ export async function startTestWorker(lab: MirrorLab, log: LogSink, overrides: P
   const logger = createLogger({ level: options.logLevel, secrets: () => [...lab.secrets, ...(options.triggerToken === undefined ? [] : [options.triggerToken])], destination: log });
   return startWorker(options, {
     logger,
-    createEngine: () =>
-      createSyncEngine({ registriesConfig: undefined, insecure: false, env, cache: createMemoryCache({ namespace: 'test' }), cacheTtlMs: options.cacheTtlMs, userAgent: 'scanner-worker-test' }),
+    createEngine: async (redis) =>
+      createSyncEngine({ registriesConfig: undefined, insecure: false, env, cache: await createScanCache(options, redis), cacheTtlMs: options.cacheTtlMs, userAgent: 'scanner-worker-test' }),
   });
+}
+
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('./bin.ts', import.meta.url));
+
+/** A `scanner-worker` child process. */
+export interface WorkerProcess extends AsyncDisposable {
+  readonly pid: number;
+  /** `http://127.0.0.1:PORT`, from its `worker started` log line. */
+  readonly url: string;
+  /** Every JSON log line so far. */
+  records(): Record<string, unknown>[];
+  output(): string;
+  kill(signal: NodeJS.Signals): void;
+  /** Resolves the exit code (or the signal's name) once the process ended. */
+  readonly exited: Promise<number | string>;
+}
+
+/** Starts `scanner-worker` (from source, as `pnpm worker` does) with `args` and waits for its HTTP address. */
+export async function spawnWorker(args: readonly string[], env: Readonly<Record<string, string>>, startTimeoutMs = 20_000): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, ['--conditions=@scanner/source', BIN, ...args], {
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<number | string>((resolve) => {
+    child.once('exit', (code, signal) => {
+      resolve(code ?? signal ?? 'unknown');
+    });
+  });
+  const records = (): Record<string, unknown>[] =>
+    stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .flatMap((line) => {
+        try {
+          return [JSON.parse(line) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
+  const started = await Promise.race([
+    eventually(() => records().find((record) => record['msg'] === 'worker started'), startTimeoutMs, 'the worker to start'),
+    exited.then((code) => {
+      throw new Error(`scanner-worker exited (${String(code)}) before it started:\n${stdout}\n${stderr}`);
+    }),
+  ]);
+  return {
+    pid: child.pid ?? 0,
+    url: String(started['url']),
+    records,
+    output: () => `${stdout}\n${stderr}`,
+    kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+    exited,
+    async [Symbol.asyncDispose]() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
 }

@@ -188,6 +188,14 @@ export async function startWorker(options: WorkerOptions, deps: WorkerDependenci
       },
     });
 
+    const serveTargets = async (): Promise<void> => {
+      const current = config.config();
+      if (current === undefined) return;
+      await queue.serve([...new Set(current.targets.map((target) => target.registry))]).catch((error: unknown) => {
+        logger.warn({ err: error }, 'queues of the target registries not ready (Redis down?); served when Redis returns');
+      });
+    };
+
     let lastIssues = '';
     const reload = async (reason: string): Promise<void> => {
       if (closing !== undefined) return;
@@ -203,6 +211,7 @@ export async function startWorker(options: WorkerOptions, deps: WorkerDependenci
         lastIssues = issues;
       }
       const current = config.config();
+      await serveTargets();
       logger.info({ reason, files: files.length, invalid: invalid.length, images: current?.images.length ?? 0, changed: change.changed.length, removed: change.removed.length }, 'config loaded');
       if (current === undefined) return;
       scheduler.update(current.images);
@@ -226,7 +235,11 @@ export async function startWorker(options: WorkerOptions, deps: WorkerDependenci
       const current = config.config();
       if (current === undefined) return;
       try {
-        const added = await enqueue(current.images, reason);
+        // Replicas starting together (a rollout, a scale-up) run each image once: the first to claim it queues it.
+        const claimMs = Math.min(options.intervalMs / 2, 15 * 60_000);
+        const images: MirrorImage[] = [];
+        for (const image of current.images) if (reason !== 'startup' || (await queue.claimTick(`${image.id}@startup`, claimMs))) images.push(image);
+        const added = await enqueue(images, reason);
         logger.info({ added, reason }, 'run of every image queued');
       } catch (error) {
         logger.warn({ err: error, reason }, 'run not queued (queue unreachable); queued when Redis returns');
@@ -234,8 +247,9 @@ export async function startWorker(options: WorkerOptions, deps: WorkerDependenci
     };
     await startupRun('startup');
     if (redis !== undefined) {
-      let wasDown = false;
+      let wasDown = redis.status !== 'ready';
       redis.on('close', () => {
+        if (closing !== undefined) return;
         if (!wasDown) logger.warn('redis connection lost; not ready until it returns');
         wasDown = true;
       });
@@ -243,7 +257,7 @@ export async function startWorker(options: WorkerOptions, deps: WorkerDependenci
         if (!wasDown) return;
         wasDown = false;
         logger.info('redis is back; queueing every image');
-        void startupRun('resume');
+        void serveTargets().then(() => startupRun('resume'));
       });
     }
 
