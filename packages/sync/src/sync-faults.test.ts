@@ -9,7 +9,7 @@ import { blobPuts, item, provider, seed, startLab } from './sync.fixture.ts';
 import type { Lab } from './sync.fixture.ts';
 import { syncPlan } from './sync.ts';
 import type { SyncOptions } from './sync.ts';
-import type { Plan, PlanItem, SyncReport } from './types.ts';
+import type { Plan, PlanItem, SyncEvent, SyncReport } from './types.ts';
 
 const missing = ['docker-registry', 'skopeo', 'htpasswd', 'openssl'].filter((binary) => !hasBinary(binary));
 if (process.env['CI'] === 'true' && missing.length > 0) throw new Error(`the sync tests need ${missing.join(', ')}`);
@@ -122,8 +122,14 @@ describe.skipIf(missing.length > 0)('syncPlan under faults', () => {
     const rejectedTarget = items[0]!;
     const path = `/v2/${rejectedTarget.target.slice(rejectedTarget.target.indexOf('/') + 1).replace(':', '/manifests/')}`;
     lab.main.proxy.inject({ method: 'PUT', path, fault: { kind: 'status', status: 400, headers: { 'content-type': 'application/json' }, body: MANIFEST_INVALID } });
-    const report = await sync(items);
+    const events: SyncEvent[] = [];
+    const report = await sync(items, { onEvent: (event) => events.push(event) });
     expect(report.items[0]).toMatchObject({ result: 'failed', error: { code: 'MANIFEST_INVALID' } });
+    const doneOfRejected = events.filter((event) => event.type === 'item_done' && event.item.target === rejectedTarget.target);
+    expect(doneOfRejected.map((event) => (event.type === 'item_done' ? [event.attempt, event.item.result] : []))).toEqual([
+      [1, 'failed'],
+      [2, 'failed'],
+    ]);
     expect(report.items.slice(1).every((entry) => entry.result === 'copied')).toBe(true);
     expect(await lab.skopeoDigest(rejectedTarget.target)).toBeUndefined();
     expect(await assertAbsentOrComplete(items)).toBe(items.length - 1);

@@ -187,14 +187,14 @@ function countBlob(stats: MutableStats, outcome: BlobOutcome, bytes: number): vo
   }
 }
 
-async function syncItem(run: RunContext, item: PlanItem, runSignal: AbortSignal | undefined): Promise<SyncItem> {
+async function syncItem(run: RunContext, item: PlanItem, runSignal: AbortSignal | undefined, attempt: number): Promise<SyncItem> {
   if (item.action === 'skip') {
     const skipped: SyncItem = { ...item, result: 'skipped', error: null };
     run.emit({ type: 'item_done', item: skipped, durationMs: 0 });
     return skipped;
   }
   const started = performance.now();
-  run.emit({ type: 'item_start', item });
+  run.emit({ type: 'item_start', item, attempt });
   // One item's failure stops its own blob copies, not the other items'.
   const controller = new AbortController();
   const signal = runSignal === undefined ? controller.signal : AbortSignal.any([runSignal, controller.signal]);
@@ -207,7 +207,7 @@ async function syncItem(run: RunContext, item: PlanItem, runSignal: AbortSignal 
     const aborted = runSignal?.aborted === true ? { code: 'aborted', message: '@scanner/sync: the sync was aborted before this item finished; its target tag was not moved' } : undefined;
     done = { ...item, result: 'failed', error: aborted ?? itemError(error) };
   }
-  run.emit({ type: 'item_done', item: done, durationMs: performance.now() - started });
+  run.emit({ type: 'item_done', item: done, durationMs: performance.now() - started, attempt });
   return done;
 }
 
@@ -264,11 +264,11 @@ export async function syncPlan(plan: Plan, options: SyncOptions): Promise<SyncRe
     fresh: new Set(plan.repositories.filter((repository) => !repository.exists).map((repository) => repository.repository)),
   };
   const concurrency = options.concurrency ?? 4;
-  const items = await mapLimit(plan.items, concurrency, (item) => syncItem(run, item, signal));
+  const items = await mapLimit(plan.items, concurrency, (item) => syncItem(run, item, signal, 1));
   if (options.retryFailed !== false && signal?.aborted !== true) {
     const again = items.flatMap((item, index) => (item.result === 'failed' && item.error?.code !== 'repository_missing' ? [index] : []));
     await mapLimit(again, concurrency, async (index) => {
-      items[index] = await syncItem(run, plan.items[index] as PlanItem, signal);
+      items[index] = await syncItem(run, plan.items[index] as PlanItem, signal, 2);
     });
   }
   const stats: SyncStats = { ...run.stats, pulls: run.source.pulls(), mirrorPulls: run.source.mirrorPulls() };

@@ -186,8 +186,12 @@ export interface SyncReport {
 
 /** Progress of a sync, for a progress display or metrics. */
 export type SyncEvent =
-  | { readonly type: 'item_start'; readonly item: PlanItem }
-  | { readonly type: 'item_done'; readonly item: SyncItem; readonly durationMs: number }
+  /**
+   * `attempt` is 1, or 2 when a failed item is tried again at the end of the run (its first `item_done` said
+   * `failed`); absent on `skip` items. Count outcomes from the last `item_done` of an item, or from the report.
+   */
+  | { readonly type: 'item_start'; readonly item: PlanItem; readonly attempt?: number }
+  | { readonly type: 'item_done'; readonly item: SyncItem; readonly durationMs: number; readonly attempt?: number }
   | {
       readonly type: 'blob';
       readonly targetName: string;
