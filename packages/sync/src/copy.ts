@@ -57,6 +57,14 @@ export async function forEachLimit<T>(items: readonly T[], limit: number, run: (
 const TRANSIENT = new Set(['network', 'timeout', 'server_error', 'rate_limited', 'TOOMANYREQUESTS', 'BLOB_UPLOAD_UNKNOWN', 'BLOB_UPLOAD_INVALID', 'digest_mismatch', 'DIGEST_INVALID', 'unexpected_status']);
 const BLOB_ATTEMPTS = 3;
 
+const RETRY_AFTER_MAX_MS = 60_000;
+
+// Backoff, or what a 429 asked for (`Retry-After`, which the client hands over as retryAfterMs), whichever is longer.
+function retryDelayMs(error: unknown, attempt: number): number {
+  const asked = isRegistryError(error) ? error.retryAfterMs : undefined;
+  return Math.min(RETRY_AFTER_MAX_MS, Math.max(200 * 2 ** attempt, asked ?? 0));
+}
+
 /** True for failures worth another attempt. */
 export function isTransient(error: unknown): boolean {
   return isRegistryError(error) && TRANSIENT.has(error.code);
@@ -97,7 +105,7 @@ export async function copyBlob(context: CopyContext, source: ImageReference, tar
           continue;
         }
         if (attempt + 1 >= BLOB_ATTEMPTS || !isTransient(error)) throw error;
-        await delay(200 * 2 ** attempt, undefined, { signal });
+        await delay(retryDelayMs(error, attempt), undefined, { signal });
       }
     }
   });

@@ -102,6 +102,15 @@ describe('syncPlan on the in-memory registry (referrers API)', () => {
     expect(report.stats.blobsUploaded + report.stats.blobsMounted).toBe(report.stats.blobsUploaded * 4);
   });
 
+  test('a pinned digest is copied under the tag the plan gives it', async () => {
+    const image = source.seedImage('web/app', ['1.0'], { platforms: ['linux/amd64'] });
+    source.seedImage('web/app', ['1.0'], { seed: 'moved on' });
+    const pinned = item(`web/app@${image.digest}`, 'pinned/app:1.0-pinned', { sourceDigest: image.digest, mutable: true });
+    const report = await syncPlan(planOf([pinned]), { client });
+    expect(report.items[0]).toMatchObject({ result: 'copied', error: null });
+    expect(target.getManifest('pinned/app', '1.0-pinned')?.digest).toBe(image.digest);
+  });
+
   test('an aborted run fails its unfinished items and writes no tag after the abort', async () => {
     source.seedImage('web/app', ['1.0', '1.1'], { layers: 2 });
     const controller = new AbortController();
