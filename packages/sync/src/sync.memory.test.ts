@@ -111,6 +111,26 @@ describe('syncPlan on the in-memory registry (referrers API)', () => {
     expect(target.getManifest('pinned/app', '1.0-pinned')?.digest).toBe(image.digest);
   });
 
+  test('foreign layers (with urls) are neither read nor pushed', async () => {
+    const config = '{"architecture":"amd64","os":"windows","rootfs":{"type":"layers","diff_ids":[]}}';
+    const configDigest = source.putBlob('win/app', config);
+    const layer = 'a layer of ours';
+    const layerDigest = source.putBlob('win/app', layer);
+    const foreign = { mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip', digest: sha256('windows base layer'), size: 18, urls: ['https://mcr.microsoft.com/blob'] };
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+      config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: configDigest, size: config.length },
+      layers: [foreign, { mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', digest: layerDigest, size: layer.length }],
+    });
+    const digest = source.putManifest('win/app', 'ltsc2022', manifest, 'application/vnd.docker.distribution.manifest.v2+json');
+    const report = await syncPlan(planOf([item('win/app:ltsc2022', 'win/app:ltsc2022')]), { client });
+    expect(report.items[0]).toMatchObject({ result: 'copied', error: null });
+    expect(target.getManifest('win/app', 'ltsc2022')?.digest).toBe(digest);
+    expect(report.stats.blobsUploaded).toBe(2);
+    expect([...source.requests(), ...target.requests()].some((request) => request.path.includes(foreign.digest) || request.query.includes(foreign.digest))).toBe(false);
+  });
+
   test('an aborted run fails its unfinished items and writes no tag after the abort', async () => {
     source.seedImage('web/app', ['1.0', '1.1'], { layers: 2 });
     const controller = new AbortController();
