@@ -7,7 +7,7 @@ import { resolveEndpoint } from './endpoint.ts';
 import { RegistryError } from './errors.ts';
 import { clientEmitters, createEmitter } from './events.ts';
 import type { RegistryEvent } from './events.ts';
-import { createImageReference, parseImageConfig, parseImageReference } from '@scanner/image';
+import { createImageReference, parseImageConfig } from '@scanner/image';
 import type { ImageConfig } from '@scanner/image';
 import { getManifest, resolveDigest } from './manifests.ts';
 import type { GetManifestOptions, ManifestResult } from './manifests.ts';
@@ -18,6 +18,7 @@ import type { TagListOptions, TagPage } from './pagination.ts';
 import type { RateLimitInfo, Sleep } from './rate-limit.ts';
 import type { ClientLimits, Session } from './session.ts';
 import type { RegistrySettings } from './settings.ts';
+import { parseReference } from './reference-resolution.ts';
 import { DEFAULT_OPERATION_TIMEOUT_MS, withOperationTimeout } from './operation-timeout.ts';
 import { createTokenCache } from './token-cache.ts';
 import { closeRegistryContext, createRegistryContext } from './transport.ts';
@@ -46,6 +47,14 @@ export type RegistrySettingsSource =
 export interface RegistryClientOptions {
   /** Per-registry origin, credentials, TLS, limits. @default defaults for every registry */
   readonly settings?: RegistrySettingsSource;
+  /**
+   * Where reference strings that name no registry (`nginx`, `lab/web:1.2`) go: the host of a registries config
+   * entry with `default: true`, as Argo CD Image Updater reads it (`createRegistryClientFromConfig` sets it from
+   * the file). Docker's normalisation (`docker.io/library/…`) applies only when names go to Docker Hub. Parsed
+   * references (`ImageReference` objects) already carry their registry and are taken as they are.
+   * @default 'docker.io'
+   */
+  readonly defaultRegistry?: string;
   /** Sees every request, response, retry and warning (also published on `node:diagnostics_channel`). */
   readonly onEvent?: (event: RegistryEvent) => void;
   /** @default '@scanner/registry' */
@@ -96,7 +105,13 @@ export interface RegistryClientOptions {
 export type ReferenceInput = string | ImageReference;
 
 /** A registry client. Every method takes `signal` in its options; see the README for the request budget of each. */
-export interface RegistryClient extends MirrorMethods, ReferrerMethods {
+export interface RegistryClient extends MirrorMethods, ReferrerMethods, AsyncDisposable {
+  /**
+   * The reference as this client reads it: a name without a registry goes to `defaultRegistry`, and that
+   * registry's `defaultNamespace` is applied to single-component repositories. Use it to key or display what a
+   * call will fetch. @throws {RegistryError} `invalid_reference`
+   */
+  resolveReference(input: ReferenceInput): Promise<ImageReference>;
   /** All tags of a repository (`ghcr.io/org/app`; a tag or digest in the reference is ignored). */
   listTags(repository: ReferenceInput, options?: TagListOptions): Promise<string[]>;
   /** The tag list page by page. */
@@ -127,7 +142,7 @@ export interface RegistryClient extends MirrorMethods, ReferrerMethods {
   rateLimit(registry: string): RateLimitInfo | undefined;
   /** The settings in use for a registry, after defaults. */
   settingsFor(registry: string): Promise<RegistrySettings>;
-  /** Closes the connection pools. The client must not be used afterwards. */
+  /** Closes the connection pools. The client must not be used afterwards. Also `await using client = …`. */
   close(): Promise<void>;
 }
 
@@ -156,15 +171,9 @@ export interface ClientCore {
   contexts(): RegistryContext[];
 }
 
-function toReference(input: ReferenceInput): ImageReference {
+function toReference(input: ReferenceInput, defaultRegistry: string | undefined): ImageReference {
   if (typeof input !== 'string') return input;
-  try {
-    return parseImageReference(input);
-  } catch (error) {
-    throw new RegistryError('invalid_reference', `${JSON.stringify(input)} is not an image reference: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
-  }
+  return parseReference(input, { defaultRegistry });
 }
 
 /** Builds the shared core; exported for the write path, not part of the public API. */
@@ -229,7 +238,7 @@ export function createClientCore(options: RegistryClientOptions = {}): ClientCor
     session,
     contexts: () => created,
     async reference(input) {
-      const parsed = toReference(input);
+      const parsed = toReference(input, options.defaultRegistry);
       const resolved = await session(parsed.registry);
       const namespace = resolved.context.settings.defaultNamespace;
       if (namespace === undefined || parsed.repository.includes('/')) return { session: resolved, reference: parsed };
@@ -261,6 +270,8 @@ export async function closeCore(core: ClientCore): Promise<void> {
  */
 export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {
   const core = createClientCore(options);
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => (closing ??= closeCore(core));
   const bounded = <T>(session: Session, what: string, repository: string, signal: AbortSignal | undefined, run: (signal: AbortSignal) => Promise<T>): Promise<T> =>
     withOperationTimeout(session, core.operationTimeoutMs, what, repository, signal, run);
   const client: RegistryClient = {
@@ -352,7 +363,11 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       return (await core.session(registry)).context.settings;
     },
     ...createSyncMethods(core),
-    close: () => closeCore(core),
+    async resolveReference(input) {
+      return (await core.reference(input)).reference;
+    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
   clientEmitters.set(client, core.runtime.emit);
   return client;

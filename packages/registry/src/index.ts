@@ -8,6 +8,11 @@ export type { RegistryErrorCode, RegistryErrorDetails } from './errors.ts';
 export type { Credential, CredentialProvider, RegistrySettings } from './settings.ts';
 
 export { createRegistryClient } from './client.ts';
+export { createRegistryClientFromConfig } from './from-config.ts';
+export type { RegistryClientFromConfigOptions } from './from-config.ts';
+export { namesRegistry, parseReference } from './reference-resolution.ts';
+export type { ParseReferenceOptions } from './reference-resolution.ts';
+export { DEFAULT_OPERATION_TIMEOUT_MS } from './operation-timeout.ts';
 export type { ReferenceInput, RegistryClient, RegistryClientOptions, RegistrySettingsInput, RegistrySettingsSource } from './client.ts';
 export type { BlobResult, GetBlobOptions } from './blobs.ts';
 export { MANIFEST_ACCEPT } from './manifests.ts';
@@ -28,7 +33,7 @@ export type { LinkValue } from './link-header.ts';
 export { mayContactRealm, mayReceiveCredentials, registrableDomain } from './realm-policy.ts';
 
 export { createScanner } from './scanner.ts';
-export type { CacheStrategy, ScanCandidate, ScanOptions, Scanner, ScannerOptions, SelectResult } from './scanner.ts';
+export type { CacheStrategy, ScanCandidate, ScanOptions, Scanner, ScannerOptions, SelectResult, SkippedTag } from './scanner.ts';
 
 export { DOCKER_HUB_HOSTS, DOCKER_HUB_ORIGIN, isDockerHub, isLoopbackHost, normalizeRegistryHost, resolveEndpoint } from './endpoint.ts';
 export type { ResolveEndpointOptions } from './endpoint.ts';

@@ -1,4 +1,4 @@
-import { formatPlatform, isImageError, parseImageReference, parsePlatform, platformMatches, withoutTagOrDigest, withTag } from '@scanner/image';
+import { formatPlatform, isImageError, parsePlatform, platformMatches, withoutTagOrDigest, withTag } from '@scanner/image';
 import type { ImageReference, Platform } from '@scanner/image';
 import type { Tag } from '@scanner/tag';
 import { filterTags, matchesPlatforms, parsePolicy, rankTags, requiredMetadata, selectTags } from '@scanner/version';
@@ -112,6 +112,12 @@ export interface Scanner {
   tags(image: ReferenceInput, options?: ScanOptions): Promise<string[]>;
   /** Cache operations that failed so far, each counted as a miss. */
   readonly cacheFailures: number;
+  /**
+   * Closes the client the scanner created (a `client` passed in, and any `cache`, stay open: their owner closes
+   * them). Idempotent; also `await using scanner = createScanner()`.
+   */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 // Failures that belong to one tag: its manifest is gone (a 404 between the listing and the HEAD), is not an
@@ -192,7 +198,10 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
  * const { selected } = await scanner.select('ghcr.io/org/app', { strategy: 'semver', constraint: '^1.2' });
  */
 export function createScanner(options: ScannerOptions = {}): Scanner {
-  const client = options.client ?? createRegistryClient();
+  const ownedClient = options.client === undefined ? createRegistryClient() : undefined;
+  const client: RegistryClient = options.client ?? ownedClient ?? createRegistryClient();
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => (closing ??= ownedClient === undefined ? Promise.resolve() : ownedClient.close());
   const defaultStrategy = options.cacheStrategy ?? 'digest';
   const tagListTtlMs = options.tagListTtlMs ?? 60_000;
   const tagTtlMs = options.tagTtlMs ?? 3_600_000;
@@ -358,9 +367,10 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
     return { image: scan.key, selected: candidates[0] ?? null, candidates, skipped: [...scan.skipped.values()] };
   }
 
-  function begin(image: ReferenceInput, scanOptions: ScanOptions, needsDates = false): Scan {
+  async function begin(image: ReferenceInput, scanOptions: ScanOptions, needsDates = false): Promise<Scan> {
     scanOptions.signal?.throwIfAborted();
-    const ref = withoutTagOrDigest(typeof image === 'string' ? parseImageReference(image) : image);
+    // The client's reading: a name without a registry goes to its defaultRegistry, not always to Docker Hub.
+    const ref = withoutTagOrDigest(await client.resolveReference(image));
     return { ref, key: String(ref), strategy: scanOptions.cacheStrategy ?? defaultStrategy, signal: scanOptions.signal, needsDates, images: new Map(), skipped: new Map() };
   }
 
@@ -368,15 +378,17 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
     get cacheFailures() {
       return cache.failures;
     },
+    close,
+    [Symbol.asyncDispose]: close,
 
     async tags(image, scanOptions = {}) {
-      return [...(await tagList(begin(image, scanOptions)))];
+      return [...(await tagList(await begin(image, scanOptions)))];
     },
 
     async select(image, policyInput, scanOptions = {}) {
       const policy: Policy = parsePolicy(policyInput);
       const needs = requiredMetadata(policy);
-      const scan = begin(image, scanOptions, needs.createdAt);
+      const scan = await begin(image, scanOptions, needs.createdAt);
       const requested = policy.platforms?.map((platform) => parsePlatform(platform));
 
       if (policy.strategy === 'digest') {
