@@ -1,11 +1,5 @@
-import {
-  createDockerConfigCredentials,
-  createRegistryClient,
-  createScanner,
-  loadRegistriesConfig,
-  resolveRegistrySettings,
-} from '@scanner/registry';
-import type { Cache, RegistriesConfig, RegistryClient, RegistryEvent, Scanner } from '@scanner/registry';
+import { createRegistryClientFromConfig, createScanner } from '@scanner/registry';
+import type { Cache, RegistryClient, RegistryEvent, Scanner } from '@scanner/registry';
 import type { RegistryArgs } from './args.ts';
 
 /** What a command runs with. `close()` releases the connection pools and the cache the CLI opened. */
@@ -32,35 +26,33 @@ export interface CreateContextOptions {
 }
 
 /** The registries config named by `--registries-config`, else by `SCANNER_REGISTRIES_CONFIG`, if any. */
-async function loadConfig(options: CreateContextOptions): Promise<RegistriesConfig | undefined> {
+function configPath(options: CreateContextOptions): string | undefined {
   const path = options.args.registriesConfig ?? options.env['SCANNER_REGISTRIES_CONFIG'];
-  if (path === undefined || path === '') return undefined;
-  return loadRegistriesConfig(path, { env: options.env, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+  return path === '' ? undefined : path;
 }
 
 /**
- * Wires the packages together for one command: registry settings (registries config, Docker config
- * credentials, `--insecure`), the client, the cache and the scanner. Reads the registries config up front so
- * that an invalid file fails before any request.
+ * Wires the packages together for one command with `createRegistryClientFromConfig`: registry settings from
+ * the registries config (whose `default: true` entry receives names without a registry, such as `lab/web`) or
+ * the Docker config, then `--insecure` and `--timeout` over every registry; the cache and the scanner. Reads
+ * the registries config up front so that an invalid file fails before any request. Resolve IMAGE arguments
+ * with `client.resolveReference`, so that they go where the config sends them.
  */
 export async function createCommandContext(options: CreateContextOptions): Promise<CommandContext> {
-  const config = await loadConfig(options);
-  const dockerConfig = config === undefined ? createDockerConfigCredentials({ env: options.env }) : undefined;
   const { operationTimeoutMs } = options;
   const overrides =
     options.args.insecure || operationTimeoutMs !== undefined
       ? { ...(options.args.insecure ? { insecure: true } : {}), ...(operationTimeoutMs === undefined ? {} : { operationTimeoutMs }) }
       : undefined;
-  const client = createRegistryClient({
+  const registriesConfig = configPath(options);
+  const client = await createRegistryClientFromConfig({
     userAgent: options.userAgent,
     onEvent: options.onEvent,
+    env: options.env,
+    ...(registriesConfig === undefined ? {} : { registriesConfig }),
     ...(operationTimeoutMs === undefined ? {} : { operationTimeoutMs }),
-    settings: (registry) =>
-      resolveRegistrySettings(registry, {
-        ...(config === undefined ? {} : { config }),
-        ...(dockerConfig === undefined ? {} : { dockerConfig }),
-        ...(overrides === undefined ? {} : { overrides }),
-      }),
+    ...(overrides === undefined ? {} : { overrides }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
 
   const spec = options.args.cache;

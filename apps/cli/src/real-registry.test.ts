@@ -133,3 +133,45 @@ describe.skipIf(!hasBinary('docker-registry') || !hasBinary('skopeo'))('basic au
     }
   });
 });
+
+// The issue's example: Argo CD Image Updater's `default: true` entry takes names without a registry.
+describe.skipIf(!hasBinary('docker-registry') || !hasBinary('skopeo'))('the default registries config entry', () => {
+  test('scanner tags lab/web --registries-config FILE goes to the default entry, not Docker Hub', async () => {
+    await using registry = await startRegistry({ auth: 'none' });
+    await using dir = await tempDir('scanner-cli-default-');
+    const seeded = await seedImage(registry, 'lab/web:1.0.0', {});
+    await seedImage(registry, 'lab/web:1.1.0', {});
+    await seedImage(registry, 'library/nginx:1.27.0', {});
+    const config = join(dir.path, 'registries.yaml');
+    await writeFile(config, `registries:\n  - name: lab\n    prefix: ${registry.host}\n    api_url: ${registry.url}\n    default: true\n`);
+
+    const tags = await runCli(['tags', 'lab/web', '--registries-config', config, '-o', 'json']);
+    expect(tags.stderr).toBe('');
+    expect(tags.code).toBe(0);
+    expect(JSON.parse(tags.stdout)).toEqual({ image: `${registry.host}/lab/web`, tags: ['1.0.0', '1.1.0'] });
+
+    // Also from SCANNER_REGISTRIES_CONFIG, for digest (a tag), select and inspect.
+    const env = { HOME: '/nonexistent', DOCKER_CONFIG: '/nonexistent/docker', SCANNER_REGISTRIES_CONFIG: config };
+    expect(await runCli(['digest', 'lab/web:1.0.0'], { env })).toEqual({ code: 0, stdout: `${seeded.digest}\n`, stderr: '' });
+    const select = await runCli(['select', 'lab/web', '-o', 'json'], { env });
+    expect(select.code).toBe(0);
+    expect((JSON.parse(select.stdout) as SelectJson).selected?.tag).toBe('1.1.0');
+    const inspect = await runCli(['inspect', 'lab/web:1.0.0', '-o', 'json'], { env });
+    expect((JSON.parse(inspect.stdout) as InspectJson).digest).toBe(seeded.digest);
+    // A one-component name stays that repository on a registry that is not Docker Hub (no "library/").
+    const nginx = await runCli(['tags', 'nginx', '-o', 'json'], { env });
+    expect(nginx.stderr).toMatch(/NAME_UNKNOWN|not found|unknown/i);
+    const official = await runCli(['tags', 'library/nginx', '-o', 'json'], { env });
+    expect(JSON.parse(official.stdout)).toEqual({ image: `${registry.host}/library/nginx`, tags: ['1.27.0'] });
+  });
+
+  test('without a default entry, a name without a registry still means Docker Hub (no request is made there)', async () => {
+    await using dir = await tempDir('scanner-cli-default-');
+    const config = join(dir.path, 'registries.yaml');
+    await writeFile(config, 'registries:\n  - name: other\n    prefix: registry.example:5000\n');
+    // --timeout keeps this offline-safe: the network guard refuses Docker Hub, and the bound ends the run.
+    const run = await runCli(['tags', 'lab/web', '--registries-config', config, '--timeout', '2s', '--debug']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('registry-1.docker.io');
+  });
+});

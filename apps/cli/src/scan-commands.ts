@@ -2,6 +2,7 @@ import { isImageError, parseImageReference, parsePlatform, withTag, withoutTagOr
 import type { ImageReference, Platform } from '@scanner/image';
 import type { RunArgs } from './args.ts';
 import type { CommandModule } from './command.ts';
+import type { CommandContext } from './context.ts';
 import { CliError, EXIT, POLICY_ROOT } from './errors.ts';
 import { formatJson, inspectJson, inspectTable, selectJson, selectTable, tagsTable } from './output.ts';
 import type { DigestJson, TagsJson } from './output.ts';
@@ -17,18 +18,31 @@ function parseImageArgument(image: string): ImageReference {
 }
 
 /** A repository name for `tags` and `select`: a tag or digest there is a mistake, not something to ignore. */
-function repositoryOf(command: string, image: string): ImageReference {
+function checkRepository(command: string, image: string): void {
   const reference = parseImageArgument(image);
   if (reference.tag !== undefined || reference.digest !== undefined) {
     const hint = command === 'select' ? '; put the tag rule in --constraint or --allow-tags' : '';
     throw new CliError('usage', `scanner ${command} takes a repository without tag or digest, got ${JSON.stringify(image)}${hint}`, { field: 'IMAGE', input: image });
   }
-  return withoutTagOrDigest(reference);
+}
+
+/**
+ * IMAGE as the client reads it: a name without a registry goes to the registries config's `default: true`
+ * entry (else Docker Hub). Checked first by {@link parseImageArgument}, so that a malformed one is exit 2.
+ */
+async function resolveImage(context: CommandContext, image: string): Promise<ImageReference> {
+  parseImageArgument(image);
+  return context.client.resolveReference(image);
+}
+
+/** A repository for `tags` and `select`. */
+async function repositoryOf(context: CommandContext, image: string): Promise<ImageReference> {
+  return withoutTagOrDigest(await resolveImage(context, image));
 }
 
 /** A tag or digest reference; a bare repository means `:latest`, as in Docker. */
-function imageOf(image: string): ImageReference {
-  const reference = parseImageArgument(image);
+async function imageOf(context: CommandContext, image: string): Promise<ImageReference> {
+  const reference = await resolveImage(context, image);
   return reference.tag === undefined && reference.digest === undefined ? withTag(reference, 'latest') : reference;
 }
 
@@ -49,8 +63,9 @@ function signalOption(signal: AbortSignal | undefined): { signal?: AbortSignal }
 
 export const tagsCommand: CommandModule = {
   async run(args: RunArgs, session) {
-    const reference = repositoryOf('tags', args.image);
+    checkRepository('tags', args.image);
     const context = await session.context();
+    const reference = await repositoryOf(context, args.image);
     // Registries list tags in their own order (distribution's depends on its storage driver); sorted, the
     // output is the same for the same tags everywhere. Tags are ASCII, so code-unit order is byte order.
     const tags = (await context.scanner.tags(reference, signalOption(session.signal))).sort();
@@ -62,12 +77,13 @@ export const tagsCommand: CommandModule = {
 
 export const selectCommand: CommandModule = {
   async run(args: RunArgs, session) {
-    const reference = repositoryOf('select', args.image);
+    checkRepository('select', args.image);
     // Validated before the registry context is built, so that a bad policy is a usage error even when the
     // registry is down; zod and the policy compiler load only for this command.
     const { parsePolicy } = await import('@scanner/version');
     const policy = parsePolicy(args.policy, { path: POLICY_ROOT });
     const context = await session.context();
+    const reference = await repositoryOf(context, args.image);
     const result = await context.scanner.select(reference, policy, signalOption(session.signal));
     const document = selectJson(result);
     session.io.stdout.write(args.output === 'json' ? formatJson(document) : selectTable(document));
@@ -81,8 +97,9 @@ export const selectCommand: CommandModule = {
 
 export const digestCommand: CommandModule = {
   async run(args: RunArgs, session) {
-    const reference = imageOf(args.image);
+    parseImageArgument(args.image);
     const context = await session.context();
+    const reference = await imageOf(context, args.image);
     const digest = await context.client.resolveDigest(reference, signalOption(session.signal));
     const document: DigestJson = { image: String(reference), digest };
     session.io.stdout.write(args.output === 'json' ? formatJson(document) : `${digest}\n`);
@@ -92,9 +109,10 @@ export const digestCommand: CommandModule = {
 
 export const inspectCommand: CommandModule = {
   async run(args: RunArgs, session) {
-    const reference = imageOf(args.image);
+    parseImageArgument(args.image);
     const platforms = platformsOf(args.platforms);
     const context = await session.context();
+    const reference = await imageOf(context, args.image);
     const metadata = await context.client.getImageMetadata(reference, {
       ...signalOption(session.signal),
       ...(platforms.length === 0 ? {} : { platforms }),
