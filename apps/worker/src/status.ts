@@ -1,4 +1,5 @@
-import type { MirrorConfig } from '@scanner/sync';
+import { targetRepository } from '@scanner/sync';
+import type { MirrorConfig, MirrorImage, MirrorTarget } from '@scanner/sync';
 import type { ConfigFileStatus } from './config-store.ts';
 import { jobId } from './job.ts';
 import type { FailedTag, RunRecord } from './status-store.ts';
@@ -12,7 +13,7 @@ const SEVERITY: readonly TargetState[] = ['failing', 'missing', 'running', 'pend
 export interface TargetStatus {
   readonly name: string;
   readonly registry: string;
-  /** Target repository, once a run planned it. */
+  /** Target repository, e.g. `mirror.example.io/bitnami/postgresql`. */
   readonly repository: string | null;
   readonly state: TargetState;
   readonly upToDate: readonly string[];
@@ -87,6 +88,16 @@ function stateOf(record: RunRecord | undefined): TargetState {
   return 'up_to_date';
 }
 
+/** Where the image lands at the target, from the config (`@scanner/sync` decides the path). */
+function repositoryAt(image: MirrorImage, target: MirrorTarget): string | null {
+  try {
+    const reference = targetRepository(image, target);
+    return `${reference.registry}/${reference.repository}`;
+  } catch {
+    return null;
+  }
+}
+
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
 /** Per team → image → target, from the config in force and the latest run records. Teams and images by name. */
@@ -112,7 +123,7 @@ export function buildStatus(input: StatusInput): StatusDocument {
       targets.push({
         name,
         registry: target.registry,
-        repository: record?.repository ?? null,
+        repository: record?.repository ?? repositoryAt(image, target),
         state: stateOf(record),
         upToDate: record?.upToDate ?? [],
         missing: record?.missing ?? [],
