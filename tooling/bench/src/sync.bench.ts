@@ -141,7 +141,9 @@ async function child(task: Task): Promise<void> {
       const config = await loadMirrorConfig(task.configDir);
       const plan = await planMirror(config, { client });
       if (plan.errors.length > 0) throw new Error(plan.errors.map((error) => error.message).join('; '));
-      const result = await syncPlan(plan, { client });
+      // SYNC_BENCH_CONCURRENCY sets syncPlan's item concurrency (default: syncPlan's own).
+      const concurrency = process.env['SYNC_BENCH_CONCURRENCY'] === undefined ? undefined : Number(process.env['SYNC_BENCH_CONCURRENCY']);
+      const result = await syncPlan(plan, { client, concurrency });
       report = { stats: result.stats, items: result.items.length, failed: result.items.filter((item) => item.result === 'failed').length, error: result.items.find((item) => item.error !== null)?.error?.message };
     }
   } catch (error) {
