@@ -36,8 +36,8 @@ export interface MemoryCacheStats {
   bytes: number;
 }
 
-/** A {@link Cache} held in this process. */
-export interface MemoryCache extends Cache {
+/** A {@link Cache} held in this process. Also `await using cache = createMemoryCache()`. */
+export interface MemoryCache extends Cache, AsyncDisposable {
   stats(): MemoryCacheStats;
   /** Drops every entry; later calls reject with code `closed`. Idempotent. */
   close(): Promise<void>;
@@ -130,6 +130,11 @@ export function createMemoryCache(options: MemoryCacheOptions = {}): MemoryCache
     },
 
     close(): Promise<void> {
+      closed = true;
+      store.clear();
+      return Promise.resolve();
+    },
+    [Symbol.asyncDispose](): Promise<void> {
       closed = true;
       store.clear();
       return Promise.resolve();

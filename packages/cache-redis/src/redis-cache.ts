@@ -46,8 +46,8 @@ export interface RedisCacheOptions {
   maxReconnectDelayMs?: number;
 }
 
-/** A {@link Cache} stored in Redis. */
-export interface RedisCache extends Cache {
+/** A {@link Cache} stored in Redis. Also `await using cache = createRedisCache(…)`, which calls `close()`. */
+export interface RedisCache extends Cache, AsyncDisposable {
   /** Quits the client the cache created (an injected client is left open); later calls reject with code `closed`. Idempotent. */
   close(): Promise<void>;
 }
@@ -272,6 +272,10 @@ export function createRedisCache(options: RedisCacheOptions = {}): RedisCache {
 
     async delete(key: string, { signal }: CacheCallOptions = {}): Promise<void> {
       await run('delete', signal, (redis) => redis.del(prefix + key));
+    },
+
+    [Symbol.asyncDispose](): Promise<void> {
+      return this.close();
     },
 
     close(): Promise<void> {
