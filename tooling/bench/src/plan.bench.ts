@@ -6,9 +6,8 @@ import { createMemoryRegistry } from '@scanner/memory-registry';
 import type { MemoryRegistry } from '@scanner/memory-registry';
 import { createRegistryClient } from '@scanner/registry';
 import type { RegistryEvent } from '@scanner/registry';
-// tooling/bench does not list @scanner/sync among its dependencies yet; the source is imported directly.
-import { assembleMirrorConfig, parseTargetsFile, parseTeamFile, planMirror } from '../../../packages/sync/src/index.ts';
-import type { MirrorConfig, Plan } from '../../../packages/sync/src/index.ts';
+import { assembleMirrorConfig, parseTargetsFile, parseTeamFile, planMirror } from '@scanner/sync';
+import type { MirrorConfig, Plan } from '@scanner/sync';
 
 const IMAGES = 1000;
 const TAGS = 20;

@@ -16,9 +16,8 @@ import { createRegistryClient } from '@scanner/registry';
 import { buildIndex, hasBinary, seedImage, startRegistry, tarWithFile, tempDir } from '@scanner/test-lab';
 import type { Registry } from '@scanner/test-lab';
 import { gzipSync } from 'node:zlib';
-// tooling/bench does not list @scanner/sync among its dependencies yet; the source is imported directly.
-import { loadMirrorConfig, planMirror, syncPlan } from '../../../packages/sync/src/index.ts';
-import type { SyncStats } from '../../../packages/sync/src/index.ts';
+import { loadMirrorConfig, planMirror, syncPlan } from '@scanner/sync';
+import type { SyncStats } from '@scanner/sync';
 
 const REPOSITORIES = 4;
 const TAGS_PER_REPOSITORY = 5;
