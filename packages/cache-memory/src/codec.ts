@@ -1,7 +1,7 @@
-import { checkCacheTtlMs, encodeCacheValue } from '@scanner/registry';
+import { checkCacheTtlMs, encodeCacheValue } from '@scanner/registry/cache-backend';
 import { MemoryCacheError } from './errors.ts';
 
-export { quoteCacheInput as quote } from '@scanner/registry';
+export { quoteCacheInput as quote } from '@scanner/registry/cache-backend';
 
 /** JSON of a cache value; refuses what would not come back equal (the contract's rule, shared by every backend). */
 export function encodeValue(value: unknown): string {

@@ -24,13 +24,7 @@ export type { PutManifestOptions, UploadBlobOptions, UploadBlobResult, UploadSou
 export type { CopyImageResult, CopyOptions } from './copy.ts';
 export { REGISTRY_CHANNELS } from './events.ts';
 export type { RegistryEvent, RequestEvent, RequestKind, ResponseEvent, RetryEvent, WarningEvent } from './events.ts';
-export { parseRateLimitHeaders } from './rate-limit.ts';
 export type { RateLimitInfo } from './rate-limit.ts';
-export { parseWwwAuthenticate } from './www-authenticate.ts';
-export type { AuthChallenge } from './www-authenticate.ts';
-export { nextLink, parseLinkHeader } from './link-header.ts';
-export type { LinkValue } from './link-header.ts';
-export { mayContactRealm, mayReceiveCredentials, registrableDomain } from './realm-policy.ts';
 
 export { createScanner } from './scanner.ts';
 export type { CacheStrategy, ScanCandidate, ScanOptions, Scanner, ScannerOptions, SelectResult, SkippedTag } from './scanner.ts';
@@ -38,17 +32,17 @@ export type { CacheStrategy, ScanCandidate, ScanOptions, Scanner, ScannerOptions
 export { DOCKER_HUB_HOSTS, DOCKER_HUB_ORIGIN, isDockerHub, isLoopbackHost, normalizeRegistryHost, resolveEndpoint } from './endpoint.ts';
 export type { ResolveEndpointOptions } from './endpoint.ts';
 export { parseDurationMs } from './duration.ts';
-export { createCachedCredentialProvider, parseUserPass } from './credential-provider.ts';
+export { createCachedCredentialProvider } from './credential-provider.ts';
 export type { CachedCredentialProviderOptions } from './credential-provider.ts';
 export { DEFAULT_CREDENTIAL_TIMEOUT_MS } from './credential-helpers.ts';
 export { parseCredentialSource } from './credentials.ts';
 export type { CredentialSourceOptions, CredentialSpec, KubernetesSecretReader } from './credentials.ts';
-export { DOCKER_HUB_CONFIG_KEY, createDockerConfigCredentials, createDockerConfigJsonCredentials, dockerConfigServerKey, findDockerConfigKey } from './docker-config.ts';
+export { createDockerConfigCredentials, createDockerConfigJsonCredentials } from './docker-config.ts';
 export type { DockerConfigCredentials, DockerConfigCredentialsOptions } from './docker-config.ts';
 export { loadRegistriesConfig, parseRegistriesConfig, resolveRegistrySettings } from './registries-config.ts';
 export type { RegistriesConfig, RegistriesConfigOptions, RegistryConfigEntry, RegistryLookup, ResolveRegistrySettingsOptions, TagSortMode } from './registries-config.ts';
-export { checkCacheTtlMs, encodeCacheValue, quoteCacheInput } from './cache-codec.ts';
-export type { CacheInputFailure } from './cache-codec.ts';
+// Cache backends: `@scanner/registry/cache-backend` (value and TTL rules). Wire-format parsers (WWW-Authenticate,
+// Link, RateLimit headers) and the token realm policy are internal.
 export type { PutManifestResult } from './upload.ts';
 export { formatMirrorLocation, mirrorReferences, parseMirrorLocation } from './mirrors.ts';
 export type { MirrorBlobOptions, MirrorBlobResult, MirrorLocation, MirrorManifestResult, MirrorReadOptions, MirrorSource } from './mirrors.ts';
