@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { readBody } from './body.ts';
 import { RegistryError } from './errors.ts';
 import { mayContactRealm, mayReceiveCredentials } from './realm-policy.ts';
-import { errorFromResponse } from './response-error.ts';
+import { errorFromResponse, responseHints } from './response-error.ts';
 import type { Credential } from './settings.ts';
 import { credentialId, tokenCacheKey } from './token-cache.ts';
 import type { TokenCache, TokenGrant } from './token-cache.ts';
@@ -175,6 +175,7 @@ async function fetchToken(
     throw new RegistryError('auth_failed', `the token server ${displayUrl(new URL(url.origin))} for ${context.registry} ${why} (HTTP ${response.status})`, {
       status: response.status,
       registry: context.registry,
+      hints: responseHints('unauthorized', context.registry),
     });
   }
   if (response.status < 200 || response.status >= 300) {
@@ -219,6 +220,7 @@ function unauthorized(context: RegistryContext, request: AuthorizedRequest, with
     status: 401,
     registry: context.registry,
     repository: request.repository,
+    hints: responseHints('unauthorized', context.registry),
   });
 }
 

@@ -185,3 +185,17 @@ describe('429 with a Retry-After beyond the wait limit', () => {
     expect(error.message).toContain('asked to wait 600 s');
   });
 });
+
+describe('auth errors carry hints per audience', () => {
+  test('a registry asking for credentials the client lacks', async () => {
+    await using registry = await startServer((_request, response) => {
+      json(response, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }, { 'www-authenticate': 'Basic realm="r"' });
+    });
+    await using t = testClient();
+    const error = (await failure(t.client.listTags(`${registry.host}/lab/web`))) as { code: string; fields: { hints?: Record<string, string> } };
+    expect(error.code).toBe('unauthorized');
+    expect(error.fields.hints?.library).toContain('settings.credentials');
+    expect(error.fields.hints?.config).toContain('credentials on the registries entry');
+    expect(error.fields.hints?.cli).toContain('docker login');
+  });
+});
