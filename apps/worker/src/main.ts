@@ -43,7 +43,9 @@ export async function createScanCache(options: WorkerOptions, redis: Redis | und
     return createRedisCache({ url: options.redisUrl, keyPrefix: `${options.redisPrefix}:`, namespace: 'scan-cache' });
   }
   const { createMemoryCache } = await import('@scanner/cache-memory');
-  return createMemoryCache({ namespace: 'scanner-worker' });
+  // Tag lists are shared between the targets of one image within minutes; a long-lived process needs no more,
+  // and expired entries stay until evicted, so the bound is what the cache costs in steady state.
+  return createMemoryCache({ namespace: 'scanner-worker', maxBytes: 8 * 1024 * 1024, maxEntries: 5_000 });
 }
 
 /**

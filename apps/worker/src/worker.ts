@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { MirrorImage } from '@scanner/sync';
 import { createConfigStore } from './config-store.ts';
 import { watchConfigDir } from './config-watch.ts';
@@ -16,7 +16,6 @@ import { createMemoryQueue } from './memory-queue.ts';
 import { createWorkerMetrics } from './metrics.ts';
 import type { WorkerOptions } from './options.ts';
 import type { QueueLimits, WorkQueue } from './queue.ts';
-import { createRedisQueue } from './redis-queue.ts';
 import { createJobRunner } from './run-job.ts';
 import { createScheduler } from './scheduler.ts';
 import { buildStatus } from './status.ts';
@@ -74,7 +73,9 @@ export async function startWorker(options: WorkerOptions, deps: WorkerDependenci
   try {
     let redis: Redis | undefined;
     if (options.redisUrl !== undefined) {
-      const client = new Redis(options.redisUrl, {
+      // Loaded only for scale-out: ioredis and BullMQ are most of the worker's start-up cost.
+      const { Redis: RedisClient } = await import('ioredis');
+      const client = new RedisClient(options.redisUrl, {
         // BullMQ's blocking commands need unlimited retries; the worker reconnects forever while serving HTTP.
         maxRetriesPerRequest: null,
         retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 10), 5_000),
@@ -102,6 +103,7 @@ export async function startWorker(options: WorkerOptions, deps: WorkerDependenci
     owned.push({ name: 'sync engine', close: async () => { await engine[Symbol.asyncDispose](); } });
 
     const status: StatusStore = redis === undefined ? createMemoryStatusStore() : createRedisStatusStore({ connection: redis, prefix: options.redisPrefix });
+    const createRedisQueue = redis === undefined ? undefined : (await import('./redis-queue.ts')).createRedisQueue;
     const config = createConfigStore({ dir: options.configDir, engine, now });
 
     const limits: QueueLimits = {
@@ -112,7 +114,7 @@ export async function startWorker(options: WorkerOptions, deps: WorkerDependenci
       logger.error({ err: error, imageId: job.imageId, target: job.targetName }, 'job failed to run');
     };
     const queue: WorkQueue =
-      redis === undefined
+      redis === undefined || createRedisQueue === undefined
         ? createMemoryQueue({ limits, onRunnerError })
         : createRedisQueue({
             connection: redis,
