@@ -24,7 +24,11 @@ export interface QueueCounts {
 export interface WorkQueue {
   /** `memory` or `redis`, for logs and the status page. */
   readonly kind: 'memory' | 'redis';
-  /** Adds the jobs not already waiting or running; resolves how many were added. Rejects when the queue cannot be reached. */
+  /**
+   * Adds the jobs not already waiting or running; resolves how many were added (on Redis a best-effort count:
+   * two replicas adding one id at the same moment may both count it, while BullMQ keeps one job). Rejects when
+   * the queue cannot be reached.
+   */
   add(jobs: readonly JobData[]): Promise<number>;
   /**
    * Claims a schedule tick (`key` names the schedule group and its fire time) so that one process of many

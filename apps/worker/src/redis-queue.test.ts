@@ -1,0 +1,62 @@
+import { Redis } from 'ioredis';
+import { startRedis } from '@scanner/test-lab/redis';
+import { describe, expect, it } from 'vitest';
+import type { JobData, JobOutcome } from './job.ts';
+import { createRedisQueue } from './redis-queue.ts';
+import { eventually } from './worker.fixture.ts';
+
+const job = (imageId: string, registry = 'slow.example'): JobData => ({ imageId, targetName: 'main', registry, reason: 'schedule' });
+const ok: JobOutcome = { result: 'succeeded', rateLimitedMs: undefined };
+
+describe('the BullMQ queue on a real redis-server', () => {
+  it('shares work between two replicas: one job per id, the target registry’s concurrency across both, one claim per tick', async () => {
+    await using redis = await startRedis();
+    const connections = [new Redis(redis.url, { maxRetriesPerRequest: null }), new Redis(redis.url, { maxRetriesPerRequest: null })];
+    try {
+      await Promise.all(connections.map((connection) => new Promise((resolve) => connection.once('ready', resolve))));
+      let running = 0;
+      let peak = 0;
+      const runs: string[] = [];
+      const runner = async (data: JobData): Promise<JobOutcome> => {
+        running += 1;
+        peak = Math.max(peak, running);
+        runs.push(data.imageId);
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        running -= 1;
+        return ok;
+      };
+      const queues = connections.map((connection) =>
+        createRedisQueue({
+          connection,
+          prefix: 'queue-test',
+          limits: { concurrency: 4, registryConcurrency: (registry) => (registry === 'slow.example' ? 1 : 4) },
+          onRunnerError: (_job, error) => {
+            throw error;
+          },
+          onQueueError: () => undefined,
+        }),
+      );
+      const [a, b] = queues as [ReturnType<typeof createRedisQueue>, ReturnType<typeof createRedisQueue>];
+      await Promise.all(queues.map((queue) => queue.start(runner)));
+      await Promise.all(queues.map((queue) => queue.serve(['slow.example'])));
+
+      // Both replicas queue the same work at once: BullMQ keeps one job per id.
+      await Promise.all([a.add(['i1', 'i2', 'i3'].map((id) => job(id))), b.add(['i1', 'i2', 'i3', 'i4'].map((id) => job(id)))]);
+      await eventually(async () => (await a.counts()).waiting === 0 && (await a.counts()).active === 0 && runs.length === 4, 20_000, 'all jobs to run');
+      expect([...runs].sort()).toEqual(['i1', 'i2', 'i3', 'i4']);
+      // Once run, an id can be queued again (jobs are removed when they end).
+      expect(await a.add([job('i1')])).toBe(1);
+      await eventually(() => runs.length === 5, 10_000, 'the second run');
+      // slow.example allows one job at a time, across both replicas.
+      expect(peak).toBe(1);
+
+      expect(await a.claimTick('img@1000', 10_000)).toBe(true);
+      expect(await b.claimTick('img@1000', 10_000)).toBe(false);
+      expect(await b.claimTick('img@2000', 10_000)).toBe(true);
+
+      await Promise.all(queues.map((queue) => queue.close(1_000)));
+    } finally {
+      for (const connection of connections) connection.disconnect();
+    }
+  });
+});
