@@ -70,7 +70,7 @@ export function createMemoryCache(options: MemoryCacheOptions = {}): MemoryCache
     try {
       defaultTtlMs = checkTtlMs(options.ttlMs, 'the ttlMs option');
     } catch (error) {
-      throw new MemoryCacheError('config', (error as Error).message.replace(/^@scanner\/cache-memory: /, ''), { cause: error });
+      throw new MemoryCacheError('config', (error as MemoryCacheError).detail, { cause: error });
     }
   }
 

@@ -1,3 +1,4 @@
+import { isScannerError } from '@scanner/image';
 import { z } from 'zod';
 import { readBody } from './body.ts';
 import { RegistryError } from './errors.ts';
@@ -180,7 +181,7 @@ async function fetchToken(
   }
   if (response.status < 200 || response.status >= 300) {
     const error = await errorFromResponse(context, runtime, request, response, `token request to ${url.origin}`);
-    throw new RegistryError(error.code === 'server_error' || error.code === 'rate_limited' ? error.code : 'auth_failed', error.message.replace(/^@scanner\/registry: /, ''), {
+    throw new RegistryError(error.code === 'server_error' || error.code === 'rate_limited' ? error.code : 'auth_failed', error.detail, {
       status: response.status,
       registry: context.registry,
     });
@@ -306,7 +307,7 @@ export async function authorizedSend(context: RegistryContext, runtime: AuthRunt
     challenges = parseWwwAuthenticate(response.headers['www-authenticate']);
   } catch (error) {
     await discard(response.body);
-    const reason = error instanceof Error ? error.message.replace(/^@scanner\/registry: /, '') : String(error);
+    const reason = isScannerError(error) ? error.detail : error instanceof Error ? error.message : String(error);
     throw new RegistryError('invalid_response', `${request.method} ${displayUrl(request.url)}: ${context.registry} answered 401 with a ${reason}; it cannot be authenticated against until it sends a valid challenge`, {
       status: 401,
       registry: context.registry,

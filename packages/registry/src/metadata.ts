@@ -1,7 +1,7 @@
 import type { ImageReference, Platform } from '@scanner/image';
 import { getBlobBytes } from './blobs.ts';
 import { RegistryError, contentFailure } from './errors.ts';
-import { parseImageConfig, platformMatches, withDigest } from '@scanner/image';
+import { isScannerError, parseImageConfig, platformMatches, withDigest } from '@scanner/image';
 import type { Descriptor, ImageConfig } from '@scanner/image';
 import { configCreated, derivePlatform, isValidPlatform, notAnImageReason, skipIndexEntryReason } from './artifact.ts';
 import { descriptorPlatform, getManifest } from './manifests.ts';
@@ -120,7 +120,7 @@ async function imageMetadata(session: Session, reference: ImageReference, manife
   try {
     config = parseImageConfig(bytes);
   } catch (error) {
-    throw contentFailure(new RegistryError('invalid_response', `the image config ${configDigest} of ${named(reference, manifest.digest)} could not be read: ${error instanceof Error ? error.message.replace(/^@scanner\/image: /, '') : String(error)}`, {
+    throw contentFailure(new RegistryError('invalid_response', `the image config ${configDigest} of ${named(reference, manifest.digest)} could not be read: ${isScannerError(error) ? error.detail : String(error)}`, {
       registry: session.context.registry,
       repository: reference.repository,
       tag: reference.tag,

@@ -192,7 +192,7 @@ describe('auth errors carry hints per audience', () => {
       json(response, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }, { 'www-authenticate': 'Basic realm="r"' });
     });
     await using t = testClient();
-    const error = (await failure(t.client.listTags(`${registry.host}/lab/web`))) as { code: string; fields: { hints?: Record<string, string> } };
+    const error = (await failure(t.client.listTags(`${registry.host}/lab/web`))) as unknown as { code: string; fields: { hints?: Record<string, string> } };
     expect(error.code).toBe('unauthorized');
     expect(error.fields.hints?.library).toContain('settings.credentials');
     expect(error.fields.hints?.config).toContain('credentials on the registries entry');

@@ -1,4 +1,4 @@
-import { parseImageReference } from '@scanner/image';
+import { isScannerError, parseImageReference } from '@scanner/image';
 import type { ImageReference } from '@scanner/image';
 import { isDockerHub } from './endpoint.ts';
 import { RegistryError } from './errors.ts';
@@ -39,7 +39,7 @@ export function parseReference(input: string, options: ParseReferenceOptions = {
   try {
     return parseImageReference(text);
   } catch (error) {
-    throw new RegistryError('invalid_reference', `${JSON.stringify(input)} is not an image reference: ${error instanceof Error ? error.message.replace(/^@scanner\/image: /, '') : String(error)}`, {
+    throw new RegistryError('invalid_reference', `${JSON.stringify(input)} is not an image reference: ${isScannerError(error) ? error.detail : String(error)}`, {
       input,
       cause: error,
       hints: {

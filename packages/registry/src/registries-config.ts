@@ -521,7 +521,7 @@ function isPem(text: string): boolean {
 }
 
 function messageOf(error: unknown): string {
-  if (isRegistryError(error)) return error.message.replace(/^@scanner\/registry: /, '');
+  if (isRegistryError(error)) return error.detail;
   return error instanceof Error ? error.message : String(error);
 }
 

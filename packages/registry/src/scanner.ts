@@ -1,4 +1,4 @@
-import { formatPlatform, isImageError, parsePlatform, platformMatches, withoutTagOrDigest, withTag } from '@scanner/image';
+import { formatPlatform, isImageError, isScannerError, parsePlatform, platformMatches, withoutTagOrDigest, withTag } from '@scanner/image';
 import type { ImageReference, Platform } from '@scanner/image';
 import type { Tag } from '@scanner/tag';
 import { filterTags, matchesPlatforms, parsePolicy, rankTags, requiredMetadata, selectTags } from '@scanner/version';
@@ -248,7 +248,7 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
   function skip(scan: Scan, tag: string, error: unknown): void {
     if (scan.skipped.has(tag)) return;
     const code = String((error as { code?: unknown }).code);
-    const reason = (error instanceof Error ? error.message : String(error)).replace(/^@scanner\/[a-z-]+: /, '');
+    const reason = isScannerError(error) ? error.detail : error instanceof Error ? error.message : String(error);
     scan.skipped.set(tag, { tag, code, reason });
     emit({
       type: 'warning',
