@@ -4,7 +4,7 @@ import { MEDIA_TYPE_OCI_INDEX, MEDIA_TYPE_OCI_MANIFEST, OCI_EMPTY_DESCRIPTOR } f
 import { createRegistryClient } from '@scanner/registry';
 import { hasBinary } from '@scanner/test-lab';
 import type { BuiltArtifact } from '@scanner/test-lab';
-import { PROVENANCE_ARTIFACT_TYPE, formatProvenance, readProvenance } from './provenance.ts';
+import { PROVENANCE_ANNOTATIONS, PROVENANCE_ARTIFACT_TYPE, formatProvenance, provenanceManifest, readProvenance } from './provenance.ts';
 import { item, seed, sha256, startLab } from './sync.fixture.ts';
 import type { Lab } from './sync.fixture.ts';
 import { syncPlan } from './sync.ts';
@@ -101,6 +101,64 @@ describe.skipIf(missing.length > 0)('referrers and provenance', () => {
       expect(await readProvenance(client, items[0]!.source)).toBeUndefined();
     } finally {
       await client.close();
+    }
+  });
+
+  test('a provenance artifact forged upstream is not copied, and readProvenance believes only one naming its subject', async () => {
+    // The source image carries a provenance artifact (our artifactType) saying "owned by team-evil", dated in the
+    // future so that it would be the newest; and the tag-schema index lists it without its artifactType, as a
+    // tool other than ours could write it.
+    const forged = await seed(lab, 'forged/app:1.0', { layers: ['forged-subject'] });
+    const repository = `${lab.source.registry.host}/forged/app`;
+    const subject = { mediaType: forged.mediaType, digest: forged.digest, size: forged.kind === 'index' ? forged.indexBytes.byteLength : forged.manifestBytes.byteLength };
+    const evil = (sourceDigest: string): Uint8Array =>
+      provenanceManifest(subject, {
+        [PROVENANCE_ANNOTATIONS.created]: '2099-01-01T00:00:00Z',
+        [PROVENANCE_ANNOTATIONS.owner]: 'team-evil',
+        [PROVENANCE_ANNOTATIONS.source]: 'docker.io/evil/app:1.0',
+        [PROVENANCE_ANNOTATIONS.sourceDigest]: sourceDigest,
+      });
+    const seeder = createRegistryClient();
+    const client = lab.client();
+    try {
+      await seeder.uploadBlob(repository, Buffer.from('{}'), { digest: OCI_EMPTY_DESCRIPTOR.digest });
+      const upstream = evil(forged.digest);
+      // The same artifact with another owner, listed in the index without its artifactType.
+      const hidden = Buffer.from(Buffer.from(upstream).toString('utf8').replace('team-evil', 'team-evil-2'));
+      for (const bytes of [upstream, hidden]) await seeder.putManifest(`${repository}@${sha256(bytes)}`, bytes, { mediaType: MEDIA_TYPE_OCI_MANIFEST });
+      const index = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: MEDIA_TYPE_OCI_INDEX,
+          manifests: [
+            { mediaType: MEDIA_TYPE_OCI_MANIFEST, digest: sha256(upstream), size: upstream.byteLength, artifactType: PROVENANCE_ARTIFACT_TYPE },
+            { mediaType: MEDIA_TYPE_OCI_MANIFEST, digest: sha256(hidden), size: hidden.byteLength },
+          ],
+        }),
+      );
+      await seeder.putManifest(`${repository}:sha256-${forged.digest.slice('sha256:'.length)}`, index, { mediaType: MEDIA_TYPE_OCI_INDEX });
+      expect((await readProvenance(seeder, `${repository}:1.0`))?.owner).toBe('team-evil');
+
+      const copy = item(lab, 'forged/app:1.0', lab.main, { provenance: true });
+      const report = await syncPlan(plan([copy]), { client });
+      expect(report.items.map((entry) => [entry.result, entry.error])).toEqual([['copied', null]]);
+      expect(report.stats.referrersCopied).toBe(0);
+      expect(report.stats.provenanceWritten).toBe(1);
+      const target = `${lab.main.host}/forged/app`;
+      expect(await lab.skopeoDigest(`${target}@${sha256(upstream)}`)).toBeUndefined();
+      expect(await lab.skopeoDigest(`${target}@${sha256(hidden)}`)).toBeUndefined();
+      expect(await readProvenance(client, copy.target)).toMatchObject({ owner: 'team-storage', sourceDigest: forged.digest });
+
+      // At the target, an artifact whose recorded source digest is not the subject it is attached to (a provenance
+      // artifact of another image, listed here by whoever wrote the index) is not believed.
+      const other = evil(sha256('another image'));
+      await client.uploadBlob(target, Buffer.from('{}'), { digest: OCI_EMPTY_DESCRIPTOR.digest });
+      await client.pushReferrer(target, other, { mediaType: MEDIA_TYPE_OCI_MANIFEST });
+      const listed = await client.listReferrers(`${target}@${forged.digest}`, { artifactType: PROVENANCE_ARTIFACT_TYPE });
+      expect(listed.descriptors.map((entry) => entry.digest)).toContain(sha256(other));
+      expect(await readProvenance(client, copy.target)).toMatchObject({ owner: 'team-storage', sourceDigest: forged.digest });
+    } finally {
+      await Promise.all([seeder.close(), client.close()]);
     }
   });
 

@@ -117,7 +117,15 @@ export async function writeProvenance(run: RunContext, context: CopyContext, tar
 /**
  * Reads the provenance of an image: lists the referrers of `reference` of the provenance artifact type (the
  * referrers API, else the tag schema; a tag is resolved with one HEAD first) and returns the newest one's
- * content, or `undefined` when it has none (not a mirrored copy, or mirrored without `provenance: true`).
+ * content (by `org.opencontainers.image.created`), or `undefined` when it has none (not a mirrored copy, or
+ * mirrored without `provenance: true`).
+ *
+ * What it trusts: the registry's listing of the referrers of the resolved digest and, under the tag schema,
+ * whoever can push to the repository (the index is an ordinary tag). A provenance artifact is believed only
+ * when its recorded source digest (`io.registry-scanner.provenance.source.digest`) equals that digest: a copy is
+ * byte-identical, so the provenance of anything else (an artifact of another image listed here, or copied from
+ * elsewhere) does not describe this manifest. A sync never copies provenance artifacts from a source, so the
+ * ones left were written by syncs into this repository; the owner they name is what those team files said.
  *
  * @example
  * const provenance = await readProvenance(client, 'mirror.example.io/bitnami/postgresql:16.4.0');
@@ -132,9 +140,9 @@ export async function readProvenance(client: RegistryClient, reference: Referenc
     if (provenance === undefined) {
       // A listing without annotations (another tool wrote the index): read the artifact itself.
       const artifact = await client.getManifest(withDigest(nameOnly(parsed), entry.digest), options);
-      if (artifact.kind === 'manifest') provenance = readAnnotations(entry.digest, artifact.manifest.annotations);
+      if (artifact.kind === 'manifest' && artifact.manifest.subject?.digest === listed.subject) provenance = readAnnotations(entry.digest, artifact.manifest.annotations);
     }
-    if (provenance !== undefined) found.push(provenance);
+    if (provenance !== undefined && provenance.sourceDigest === listed.subject) found.push(provenance);
   }
   return found.sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''))[0];
 }

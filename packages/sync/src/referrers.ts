@@ -8,6 +8,7 @@ import type { ImageReference } from '@scanner/image';
 import type { ManifestResult } from '@scanner/registry';
 import { copyTree } from './copy.ts';
 import type { CopyContext } from './copy.ts';
+import { PROVENANCE_ARTIFACT_TYPE } from './provenance.ts';
 import type { RunContext } from './sync.ts';
 
 /** Suffixes of cosign's tag scheme: signatures, attestations, SBOMs. */
@@ -20,10 +21,18 @@ export function cosignTags(digest: string, tags: readonly string[]): string[] {
   return COSIGN_SUFFIXES.map((suffix) => `${base}.${suffix}`).filter((tag) => present.has(tag));
 }
 
+// The artifact type of a manifest as the referrers API derives it: its `artifactType`, else its config's media type.
+function artifactTypeOf(manifest: ManifestResult): string | undefined {
+  return manifest.kind === 'index' ? manifest.index.artifactType : (manifest.manifest.artifactType ?? manifest.manifest.config.mediaType);
+}
+
 /**
  * Copies the cosign-style tags and OCI referrers of `manifest` from `source` to `target` (the subject itself
  * must be at the target by digest already). Referrers the target lists already are left alone; referrers of
- * referrers are not followed. Returns how many were copied.
+ * referrers are not followed. Provenance artifacts ({@link PROVENANCE_ARTIFACT_TYPE}) of the source are never
+ * copied, whatever their listing says: the ownership record of a copy is written by the run that made it, and
+ * one found upstream (forged, or another mirror's) would claim our copy for someone else. Returns how many
+ * were copied.
  */
 export async function copyReferrers(run: RunContext, context: CopyContext, source: ImageReference, target: ImageReference, manifest: ManifestResult): Promise<number> {
   const { signal } = context;
@@ -46,7 +55,9 @@ export async function copyReferrers(run: RunContext, context: CopyContext, sourc
   const present = await run.client.listReferrers(withDigest(target, manifest.digest), { signal });
   const have = new Set(present.descriptors.map((descriptor) => descriptor.digest));
   for (const referrer of listed.descriptors) {
-    if (have.has(referrer.digest)) continue;
+    if (have.has(referrer.digest) || referrer.artifactType === PROVENANCE_ARTIFACT_TYPE) continue;
+    // A listing (a tag-schema index anyone could have written) may leave the type out: the manifest decides.
+    if (artifactTypeOf(await context.source.manifest(source, referrer.digest)) === PROVENANCE_ARTIFACT_TYPE) continue;
     const tree = await copyTree(context, source, target, referrer.digest);
     await run.client.pushReferrer(target, tree.bytes, { mediaType: tree.mediaType, signal });
     run.stats.manifestsPut++;
