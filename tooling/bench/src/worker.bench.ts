@@ -2,7 +2,7 @@
 // its own process (from source, as `pnpm worker` runs it), so that its RSS is its own (/proc/<pid>/status).
 // Measures idle RSS (config with targets only), RSS while copying the first mirror (sampled, and VmHWM), then
 // NO_OP_CYCLES no-op cycles triggered through POST /api/sync: requests per cycle by method and route at the three
-// registries, wall time, and RSS after each cycle (flat means no growth per cycle).
+// registries, wall time, and RSS after each cycle (flat means no growth per cycle); then RSS after a minute idle.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -125,7 +125,12 @@ try {
     await sleep(500);
     console.log(`| ${String(cycle)} | ${String(wallMs)} | ${String(total)} | ${byKind} | ${mib(await procStatus('VmRSS'))} | ${mib(await heapUsed(url))} |`);
   }
-  console.log(`\nworker peak RSS over the whole soak (VmHWM): ${mib(await procStatus('VmHWM'))} MiB`);
+  // The registry client arms a 60 s operation-timeout signal per operation (AbortSignal.timeout), held until it
+  // fires: back-to-back cycles keep a minute of them alive. After a minute idle they are gone.
+  await sleep(65_000);
+  await fetch(`${url}/healthz`);
+  console.log(`\nafter 65 s idle: RSS ${mib(await procStatus('VmRSS'))} MiB, heap used ${mib(await heapUsed(url))} MiB`);
+  console.log(`worker peak RSS over the whole soak (VmHWM): ${mib(await procStatus('VmHWM'))} MiB`);
 } finally {
   child.kill('SIGTERM');
   await new Promise((resolve) => child.once('exit', resolve));
