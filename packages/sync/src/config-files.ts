@@ -310,18 +310,16 @@ export function parseTeamFile(content: string, file: string): ConfigFileResult<T
     if (problem !== undefined) issues.push(source.issueAt(['schedule'], problem));
   }
   const images: TeamImage[] = [];
-  const seen = new Map<string, number>();
+  const ids = new Set<string>();
   (data.images ?? []).forEach((entry, index) => {
     const image = parseImage(source, index, entry, defaults, issues);
     if (image === undefined) return;
-    const key = String(image.source);
-    const first = seen.get(key);
-    if (first !== undefined) {
-      issues.push(source.issueAt(['images', index, 'source'], `${key} is already listed at images[${first}]; merge the rules into one entry (a tag is mirrored when any rule selects it)`));
-      return;
-    }
-    seen.set(key, index);
-    images.push(image);
+    // One source may be mirrored to several target repositories (another `rename`, other targets); whether
+    // two entries write the same target repository is checked with the targets, across files. A later entry
+    // of a source already listed gets its position in its id, so ids stay unique.
+    const id = ids.has(image.id) ? `${image.id}#images[${index}]` : image.id;
+    ids.add(id);
+    images.push(id === image.id ? image : Object.freeze({ ...image, id }));
   });
   if (issues.length > 0 || data.owner === undefined) return { file, ok: false, issues: byPosition(issues) };
   return { file, ok: true, value: Object.freeze({ file, owner: data.owner, images: Object.freeze(images) }) };

@@ -330,9 +330,25 @@ images:
       expect.stringMatching(/^a\.yaml:5:12 images\[0\]\.owner: expected the owning team: 1 to 128 characters/),
       'a.yaml:9:14 images[1].targets: an empty list mirrors nowhere; omit targets to use every target',
     ]);
-    const duplicate = parseTeamFile('owner: a\nimages:\n  - { source: alpine, tags: [{ names: [a] }] }\n  - { source: docker.io/library/alpine, tags: [{ names: [b] }] }\n', 'a.yaml');
-    expect(duplicate.ok ? [] : duplicate.issues.map(formatConfigIssue)).toEqual([
-      'a.yaml:4:15 images[1].source: docker.io/library/alpine is already listed at images[0]; merge the rules into one entry (a tag is mirrored when any rule selects it)',
+  });
+
+  test('one source in one file: to two target repositories it is fine, to the same one it is a collision', async () => {
+    const config = await load({
+      'targets.yaml': TARGETS,
+      'a.yaml': 'owner: a\nimages:\n  - { source: alpine, tags: [{ names: [a] }] }\n  - { source: docker.io/library/alpine, rename: legacy/alpine, tags: [{ names: [b] }] }\n',
+    });
+    expect(config.images.map((image) => [String(image.source), image.rename])).toEqual([
+      ['docker.io/library/alpine', undefined],
+      ['docker.io/library/alpine', 'legacy/alpine'],
+    ]);
+    expect(new Set(config.images.map((image) => image.id)).size).toBe(2);
+    const issues = await issuesOf({
+      'targets.yaml': TARGETS,
+      'a.yaml': 'owner: a\nimages:\n  - { source: alpine, tags: [{ names: [a] }] }\n  - { source: docker.io/library/alpine, tags: [{ names: [b] }] }\n',
+    });
+    expect(issues).toEqual([
+      'a.yaml:4:15 images[1].source: mirror.example.io/library/alpine (target "main") is already mirrored from docker.io/library/alpine by a.yaml:3:15 images[0].source; merge the rules into one entry (a tag is mirrored when any rule selects it), or use "rename" to write another repository',
+      'a.yaml:4:15 images[1].source: mirror-cn.example.io/acme/library/alpine (target "regional") is already mirrored from docker.io/library/alpine by a.yaml:3:15 images[0].source; merge the rules into one entry (a tag is mirrored when any rule selects it), or use "rename" to write another repository',
     ]);
   });
 

@@ -150,7 +150,9 @@ export function assembleMirrorConfig(dir: string, targetsFile: TargetsFile, team
           issueAt(
             here,
             String(first.source) === String(image.source)
-              ? `${repository} (target "${name}") is already mirrored from ${String(image.source)} by ${there}; one entry per target repository: remove one, or give it another target`
+              ? first.file === image.file
+                ? `${repository} (target "${name}") is already mirrored from ${String(image.source)} by ${there}; merge the rules into one entry (a tag is mirrored when any rule selects it), or use "rename" to write another repository`
+                : `${repository} (target "${name}") is already mirrored from ${String(image.source)} by ${there}; one entry per target repository: remove one, or give it another target`
               : `${repository} (target "${name}") would be written from ${String(image.source)} and from ${String(first.source)} (${there}); use "rename" to give one of them another target path`,
           ),
         );

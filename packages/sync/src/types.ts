@@ -38,7 +38,8 @@ export type TagRule =
 export interface MirrorImage {
   /**
    * Stable id of this entry across reloads while the file keeps it: `<file>#<source repository>`, e.g.
-   * `team-storage.yaml#docker.io/bitnami/postgresql`. The worker derives job ids from it.
+   * `team-storage.yaml#docker.io/bitnami/postgresql`; a later entry of the same source in the same file (to
+   * another target repository) adds its position: `…#images[3]`. The worker derives job ids from it.
    */
   readonly id: string;
   /** The team file, relative to the config directory. */

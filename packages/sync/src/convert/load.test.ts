@@ -112,4 +112,15 @@ describe('converted files load with the team-file loader', () => {
       expect.objectContaining({ strategy: 'semver', constraint: '>= 2.0, < 3', strict: false, extract: { pattern: '^v(?P<version>.*)-alpine$', template: '$1' } }),
     ]);
   });
+
+  it('retagger rename list: one image under two names (override_repo_name) loads as two entries with distinct ids', async () => {
+    const text = "- image: docker.io/acme/app\n  tag_or_pattern: '^v1\\.0\\.0$'\n- image: docker.io/acme/app\n  tag_or_pattern: '^v1\\.1\\.0$'\n  override_repo_name: app-legacy\n";
+    const result = convertRetagger(text, { owner: 'team-platform', file: 'renamed-images.yaml' });
+    const config = await load(result);
+    expect(config.images.map((image) => [String(image.source), image.rename])).toEqual([
+      ['docker.io/acme/app', undefined],
+      ['docker.io/acme/app', 'app-legacy'],
+    ]);
+    expect(new Set(config.images.map((image) => image.id)).size).toBe(2);
+  });
 });
