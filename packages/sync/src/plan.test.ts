@@ -232,6 +232,33 @@ images:
     ]);
   });
 
+  test('tags named like the referrers tag schema or cosign tags are never selected, nor written by targetTag', async () => {
+    const hex = 'da'.repeat(32);
+    const reserved = [`sha256-${hex}`, `sha256-${hex}.sig`, `sha256-${hex}.att`, `sha256-${hex}.sbom`, `sha512-${hex}`];
+    for (const tag of ['v1', 'new', ...reserved, `x-${hex}`]) source.seedImage('team/app', tag, { created: tag === 'new' ? '2024-01-01T00:00:00Z' : '2023-01-01T00:00:00Z' });
+    const cfg = config(`owner: team-a
+targets: [main]
+images:
+  - source: ${src}/team/app
+    targetTag: { pattern: '^x-(.*)$', template: 'sha256-$1' }
+    tags:
+      - regexp: '.*'
+      - names: ['sha256-${hex}']
+      - strategy: newest-build
+        limit: 1
+        allowTags: ['regexp:^(new|sha)']
+`);
+    await using counting = countingClient();
+    const plan = await planMirror(cfg, { client: counting.client });
+    expect(plan.items.map((item) => item.source.split(':').pop())).toEqual(['new', 'v1']);
+    expect(plan.errors.map((error) => [error.code, error.message])).toEqual([
+      [
+        'reserved_target_tag',
+        `targetTag turns "x-${hex}" into "sha256-${hex}", a name of the referrers tag schema (sha256-<hex>, cosign's .sig/.att/.sbom); the tag is left out`,
+      ],
+    ]);
+  });
+
   test('newest-build rules go through the scanner on the same tag list; its digests come along', async () => {
     source.seedImage('team/app', 'main-a', { created: '2024-01-01T00:00:00Z' });
     const newest = source.seedImage('team/app', 'main-b', { created: '2024-03-01T00:00:00Z' });

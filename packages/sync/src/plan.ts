@@ -9,6 +9,7 @@ import { createTagFilter, isTagName } from '@scanner/tag';
 import { needsMetadata, parsePolicy, rankTags } from '@scanner/version';
 import type { Policy } from '@scanner/version';
 import { createPlanCache } from './plan-cache.ts';
+import { REFERRERS_TAG_PATTERN, isReferrersTag } from './referrers.ts';
 import { targetRepository, targetTagName } from './target-path.ts';
 import type { MirrorConfig, MirrorImage, MirrorTarget, Plan, PlanAction, PlanError, PlanItem, PlanRepository } from './types.ts';
 
@@ -112,11 +113,13 @@ function select(session: PlanSession, image: MirrorImage): Promise<Selection> {
   return memo(session.selections, image.id, async () => {
     const tags = new Map<string, string | undefined>();
     const pinned: { digest: string; tag: string }[] = [];
-    const policies = image.rules.flatMap((rule) => (rule.kind === 'policy' ? [withExclude(parsePolicy(rule.policy), image.exclude)] : []));
+    // Referrers-schema and cosign tags are the referrers step's (see REFERRERS_TAG_PATTERN), never a rule's.
+    const exclude = [...image.exclude, `regexp:${REFERRERS_TAG_PATTERN.source}`];
+    const policies = image.rules.flatMap((rule) => (rule.kind === 'policy' ? [withExclude(parsePolicy(rule.policy), exclude)] : []));
     for (const rule of image.rules) if (rule.kind === 'digest') pinned.push({ digest: rule.digest, tag: rule.tag });
     if (policies.length === 0) return { tags, pinned };
     const signalOptions = session.signal === undefined ? {} : { signal: session.signal };
-    const names = await session.scanner.tags(image.source, signalOptions);
+    const names = (await session.scanner.tags(image.source, signalOptions)).filter((tag) => !isReferrersTag(tag));
     for (const policy of policies) {
       if (!needsMetadata(policy)) {
         const ranked = rankTags(names, policy);
@@ -197,12 +200,22 @@ function wantedTags(image: MirrorImage, target: MirrorTarget, selection: Selecti
   };
   // Pinned digests first: their tag was written by hand, so it wins over a computed one.
   for (const pin of selection.pinned) {
+    if (isReferrersTag(pin.tag)) {
+      errors.push(issue(image, target.name, 'reserved_target_tag', `the pinned tag "${pin.tag}" is a name of the referrers tag schema (sha256-<hex>, cosign's .sig/.att/.sbom); the digest is left out`));
+      continue;
+    }
     claim({ source: withDigest(image.source, pin.digest), targetTag: pin.tag, byDigest: true, knownDigest: pin.digest }, `${String(image.source)}@${pin.digest}`);
   }
   for (const [tag, digest] of [...selection.tags].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const name = targetTagName(image.targetTag, tag);
     if (!isTagName(name)) {
       errors.push(issue(image, target.name, 'invalid_target_tag', `targetTag turns "${tag}" into "${name}", which is not a valid tag name; the tag is left out`));
+      continue;
+    }
+    if (isReferrersTag(name)) {
+      errors.push(
+        issue(image, target.name, 'reserved_target_tag', `targetTag turns "${tag}" into "${name}", a name of the referrers tag schema (sha256-<hex>, cosign's .sig/.att/.sbom); the tag is left out`),
+      );
       continue;
     }
     claim({ source: withTag(image.source, tag), targetTag: name, byDigest: isMutable(tag), knownDigest: digest }, `${String(image.source)}:${tag}`);

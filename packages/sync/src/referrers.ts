@@ -14,6 +14,19 @@ import type { RunContext } from './sync.ts';
 /** Suffixes of cosign's tag scheme: signatures, attestations, SBOMs. */
 export const COSIGN_SUFFIXES = ['sig', 'att', 'sbom'] as const;
 
+/**
+ * Tag names that belong to the referrers step, not to tag rules: the referrers tag schema (OCI distribution-spec
+ * 1.1, `<alg>-<hex>`, here sha256/sha384/sha512) and cosign's `sha256-<hex>.sig|.att|.sbom`. Tag rules never
+ * select them at the source (they come along as referrers of the digest they name, with `referrers` on), and no
+ * plan writes one at a target (it would overwrite that digest's referrers index there).
+ */
+export const REFERRERS_TAG_PATTERN = /^sha(?:256|384|512)-[0-9a-f]{64}(?:\.(?:sig|att|sbom))?$/;
+
+/** True for a tag of {@link REFERRERS_TAG_PATTERN}. */
+export function isReferrersTag(tag: string): boolean {
+  return REFERRERS_TAG_PATTERN.test(tag);
+}
+
 /** The cosign-style tags of `digest` present in `tags`: `sha256:<hex>` → `sha256-<hex>.sig`, `.att`, `.sbom`. */
 export function cosignTags(digest: string, tags: readonly string[]): string[] {
   const base = digest.replace(':', '-');

@@ -9,7 +9,7 @@ import type { CopyContext } from './copy.ts';
 import { SyncError, isSyncError } from './errors.ts';
 import { createBlobLedger } from './ledger.ts';
 import type { BlobLedger, BlobOutcome } from './ledger.ts';
-import { copyReferrers } from './referrers.ts';
+import { copyReferrers, isReferrersTag } from './referrers.ts';
 import { writeProvenance } from './provenance.ts';
 import { createSourceReader } from './source.ts';
 import type { SourceReader } from './source.ts';
@@ -120,6 +120,9 @@ async function copyItem(run: RunContext, item: PlanItem, signal: AbortSignal): P
   const source = parseItemReference(item.source, 'source');
   const target = parseItemReference(item.target, 'target');
   if (target.tag === undefined) throw new SyncError('copy_failed', `the plan item's target ${item.target} has no tag`, { input: item.target });
+  if (isReferrersTag(target.tag)) {
+    throw new SyncError('copy_failed', `the plan item's target tag ${target.tag} names a referrers index (sha256-<hex>) or cosign tag; it is never written as a tag`, { input: item.target });
+  }
   const known = run.missing.get(repositoryName(target));
   if (known !== undefined) throw known;
   if (item.sourceDigest !== null && source.digest !== undefined && item.sourceDigest !== source.digest) {
