@@ -6,8 +6,8 @@
 // file, as an installed `scanner` runs; it is built first.
 //
 // BENCH_RUNS (default 15) sets the number of runs per command; BENCH_SKIP_BUILD=1 uses the dist as it is.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findBinary, seedImage, startRegistry, tempDir } from '@scanner/test-lab';
@@ -116,27 +116,44 @@ interface Sample {
   readonly peakRssKiB: number;
 }
 
-// A run that hangs (seen once in a while from skopeo on a loaded machine) is counted and left out, not waited for.
+// A run that hangs is killed (with GNU time and everything under it) after this long, counted and left out.
 const RUN_TIMEOUT_MS = 30_000;
 const hung = new Map<string, number>();
 
-function runOnce(command: Command): Sample | undefined {
+/**
+ * One run in its own process group, awaited (not spawnSync): the registry this process started writes its
+ * access log to a pipe that this event loop must keep draining, or the registry stalls once the pipe is full.
+ */
+async function runOnce(command: Command): Promise<Sample | undefined> {
   const env = { PATH: process.env['PATH'] ?? '', HOME: home, ...command.env };
   // GNU time writes its one line (`%M`, the peak RSS in KiB) to a file, so stderr stays the command's own.
   const timeFile = join(scratch.path, 'time.out');
   const started = performance.now();
-  const result = spawnSync(TIME_BINARY, ['-f', '%M', '-o', timeFile, ...command.argv], { env, encoding: 'utf8', timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL' });
+  const child = spawn(TIME_BINARY, ['-f', '%M', '-o', timeFile, ...command.argv], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const run = { timedOut: false };
+  const timer = setTimeout(() => {
+    run.timedOut = true;
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  }, RUN_TIMEOUT_MS);
+  const status = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => {
+      resolve(code);
+    });
+  });
+  clearTimeout(timer);
   const ms = performance.now() - started;
-  if ((result.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT') {
+  if (run.timedOut) {
     hung.set(command.name, (hung.get(command.name) ?? 0) + 1);
     return undefined;
   }
-  if (result.status !== 0) {
-    const how = result.error === undefined ? `exited ${String(result.status ?? result.signal)}` : `failed (${result.error.message})`;
-    throw new Error(`${command.name} ${how}: ${result.stderr}`);
-  }
-  command.check(result.stdout);
-  const peak = Number(spawnSync('cat', [timeFile], { encoding: 'utf8' }).stdout.trim().split('\n').at(-1));
+  if (status !== 0) throw new Error(`${command.name} exited ${String(status)}: ${stderr}`);
+  command.check(stdout);
+  const peak = Number(readFileSync(timeFile, 'utf8').trim().split('\n').at(-1));
   return { ms, peakRssKiB: peak };
 }
 
@@ -148,12 +165,12 @@ function median(values: readonly number[]): number {
 
 // One unmeasured run each: fills the compile cache and the page cache for every side alike.
 const firstRun = new Map<string, Sample | undefined>();
-for (const command of commands) firstRun.set(command.name, runOnce(command));
+for (const command of commands) firstRun.set(command.name, await runOnce(command));
 
 const samples = new Map<string, Sample[]>(commands.map((command) => [command.name, []]));
 for (let run = 0; run < RUNS; run += 1) {
   for (const command of commands) {
-    const sample = runOnce(command);
+    const sample = await runOnce(command);
     if (sample !== undefined) samples.get(command.name)?.push(sample);
   }
 }
