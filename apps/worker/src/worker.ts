@@ -10,6 +10,7 @@ import { watchConfigDir } from './config-watch.ts';
 import type { SyncEngine } from './engine.ts';
 import { createHttpApp } from './http.ts';
 import type { TriggerFilter } from './http.ts';
+import { jobId } from './job.ts';
 import type { JobData, JobReason } from './job.ts';
 import type { Logger } from './log.ts';
 import { createMemoryQueue } from './memory-queue.ts';
@@ -142,7 +143,7 @@ export async function startWorker(options: WorkerOptions, deps: WorkerDependenci
         const records = await status.all().catch((): ReadonlyMap<string, RunRecord> => new Map());
         for (const image of config.config()?.images ?? []) {
           for (const name of image.targets) {
-            const record = [...records.values()].find((candidate) => candidate.imageId === image.id && candidate.targetName === name);
+            const record = records.get(jobId({ imageId: image.id, targetName: name }));
             if (record === undefined) continue;
             for (const [result, count] of [['up_to_date', record.upToDate.length], ['missing', record.missing.length], ['failed', record.failed.length]] as const) {
               const key = `${image.owner}\0${name}\0${result}`;

@@ -34,7 +34,8 @@ const child = spawn(
   process.execPath,
   // A cache TTL of 1 s stands in for the hours between real cycles: every cycle lists tags afresh.
   ['--conditions=@scanner/source', BIN, '--config', dir, '--listen', '127.0.0.1:0', '--interval', '6h', '--cache-ttl', '1s', '--concurrency', '8', '--registry-concurrency', '4', '--reload-debounce', '200ms'],
-  { env: { PATH: process.env['PATH'] ?? '', HOME: dir, SCANNER_TRIGGER_TOKEN: TOKEN, DOCKER_CONFIG: dir }, stdio: ['ignore', 'pipe', 'inherit'] },
+  // WORKER_BENCH_NODE_OPTIONS (e.g. --max-old-space-size=96) caps the worker's heap: a leak would then crash it.
+  { env: { PATH: process.env['PATH'] ?? '', HOME: dir, SCANNER_TRIGGER_TOKEN: TOKEN, DOCKER_CONFIG: dir, NODE_OPTIONS: process.env['WORKER_BENCH_NODE_OPTIONS'] ?? '' }, stdio: ['ignore', 'pipe', 'inherit'] },
 );
 let out = '';
 child.stdout.on('data', (chunk: Buffer) => {
