@@ -1,9 +1,9 @@
 import { tagError } from './errors.ts';
-import { compileRegExp } from './regexp.ts';
+import { compileTagRegExp } from './regexp.ts';
 
 /** What to pull out of each tag before ranking. */
 export interface ExtractOptions {
-  /** A regular expression (unanchored, Go or JavaScript syntax, see `compileRegExp`), without a `regexp:` prefix. */
+  /** A regular expression (unanchored, Go's RE2 syntax and semantics, see `compileTagRegExp`), without a `regexp:` prefix. */
   readonly pattern: string;
   /**
    * What the value becomes, in the syntax of Go's `regexp.Expand` (Flux's `extract`): `$name` or `${name}`
@@ -95,7 +95,7 @@ function readTemplate(template: string): { parts: TemplatePart[]; angle: string 
  */
 export function createExtractor(options: ExtractOptions): Extractor {
   const { template } = options;
-  const regexp = compileRegExp(options.pattern);
+  const regexp = compileTagRegExp(options.pattern);
   if (template === '') {
     throw tagError('invalid_template', `invalid extract template "" for pattern "${options.pattern}": the template is empty`, 'reference a group, e.g. "$1" or "${name}"', { input: template });
   }

@@ -66,7 +66,6 @@ describe('parseMatcher', () => {
     ['regexp:[a-', /invalid regexp "\[a-"/],
     ['regexp:a**', /invalid regexp "a\*\*"/],
     ['regexp:\\', /lone backslash/],
-    ['regexp:(?U)a+', /ungreedy/],
     ['regexp:[[:bogus:]]', /unknown character class/],
     ['[abc', /invalid glob "\[abc": the "\[" at position 1 is never closed/],
     ['[]', /never closed/],

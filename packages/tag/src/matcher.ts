@@ -1,6 +1,7 @@
 import { tagError } from './errors.ts';
 import { globToRegExp, impossibleGlobCharacter } from './glob.ts';
-import { compileRegExp } from './regexp.ts';
+import { compileTagRegExp } from './regexp.ts';
+import type { TagRegExp } from './regexp.ts';
 
 /** How a matcher string was read: see {@link parseMatcher}. */
 export type MatcherKind = 'regexp' | 'glob' | 'any' | 'none';
@@ -103,8 +104,8 @@ function checkGlob(source: string, glob: string): void {
 
 /**
  * Compiles one matcher string, the syntax shared by allow-lists and ignore-lists:
- * - `regexp:<re>`: a regular expression, unanchored (like Argo CD Image Updater, Kargo and Flux); Go syntax
- *   such as `(?P<name>…)` is accepted, see {@link compileRegExp};
+ * - `regexp:<re>`: a regular expression, unanchored (like Argo CD Image Updater, Kargo and Flux), with Go's
+ *   RE2 syntax and semantics and linear-time matching, see {@link compileTagRegExp};
  * - `glob:<pattern>`, or a bare pattern without a prefix: a glob over the whole tag (`*`, `?`, `[…]`),
  *   see {@link globToRegExp};
  * - `any`: every tag; `none`: no tag. (A tag literally named `any` or `none` is `glob:any`, `glob:none`.)
@@ -120,14 +121,14 @@ export function parseMatcher(source: string): TagMatcher {
   if (source === 'any') return { kind: 'any', source, test: () => true };
   if (source === 'none') return { kind: 'none', source, test: () => false };
   if (source === '') throw tagError('invalid_matcher', 'empty matcher', SYNTAX, { input: source });
-  if (source.startsWith('regexp:')) return fromRegExp('regexp', source, compileRegExp(source.slice('regexp:'.length)));
+  if (source.startsWith('regexp:')) return fromRegExp('regexp', source, compileTagRegExp(source.slice('regexp:'.length)));
   const glob = source.startsWith('glob:') ? source.slice('glob:'.length) : source;
   const regexp = globToRegExp(glob);
   checkGlob(source, glob);
   return fromRegExp('glob', source, regexp);
 }
 
-function fromRegExp(kind: MatcherKind, source: string, regexp: RegExp): TagMatcher {
+function fromRegExp(kind: MatcherKind, source: string, regexp: RegExp | TagRegExp): TagMatcher {
   // The compiled patterns carry no `g`/`y` flag, so `test` keeps no state between calls.
   return { kind, source, test: (tag) => regexp.test(tag) };
 }

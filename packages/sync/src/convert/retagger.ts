@@ -143,8 +143,7 @@ function convertEntry(input: InputFile, node: Node | null, path: InputPath): Con
     if (filter !== undefined) {
       const checked = checkRegExp(filter);
       if ('problem' in checked) problem('filter', checked.problem);
-      // Counting groups the way the engine does: the empty alternative matches with every group undefined.
-      else if (new RegExp(`(?:${checked.regexp.source})|`, checked.regexp.flags).exec('')?.length === 1) {
+      else if (checked.regexp.groupCount === 0) {
         problem('filter', `"${filter}" has no group: the retagger tests the first group against semver and selected nothing; add one, e.g. "^(.+)-alpine$"`);
       } else extract = { pattern: filter, template: '$1' };
     }

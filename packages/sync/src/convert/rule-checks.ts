@@ -1,6 +1,7 @@
 // Checks shared by both converters: a regexp or semver constraint from the old pipeline becomes a rule only
 // when the old tool accepted it and a team file can say the same thing.
-import { compileRegExp, isTagError } from '@scanner/tag';
+import { compileTagRegExp, isTagError } from '@scanner/tag';
+import type { TagRegExp } from '@scanner/tag';
 import { isPolicyError, parsePolicy } from '@scanner/version';
 import { mastermindsConstraintProblem, namesPrerelease } from './masterminds.ts';
 
@@ -14,10 +15,10 @@ function withoutPackage(message: string): string {
   return message.replace(/^@scanner\/[\w-]+: /, '');
 }
 
-/** A compiled regexp, or why it cannot be one (Go syntax JavaScript cannot express, or a syntax error). */
-export function checkRegExp(pattern: string): { regexp: RegExp } | { problem: string } {
+/** A compiled regexp (Go's RE2 syntax and semantics, as the old tools read it), or why it cannot be one. */
+export function checkRegExp(pattern: string): { regexp: TagRegExp } | { problem: string } {
   try {
-    return { regexp: compileRegExp(pattern) };
+    return { regexp: compileTagRegExp(pattern) };
   } catch (error) {
     if (isTagError(error)) return { problem: withoutPackage(error.message) };
     throw error;

@@ -206,8 +206,10 @@ quay.io: [a, b]
     expect(warnings.map((warning) => warning.message)).toEqual([expect.stringMatching(/kubasobon\/skopeo fork/)]);
   });
 
-  it('refuses a regexp JavaScript cannot express the way Go means it', () => {
-    expect(failure('docker.io:\n  images-by-tag-regex:\n    nginx: "(?U)a+"\n').issues[0]?.message).toMatch(/ungreedy/);
+  it('reads regexps as Go does ((?U), \\Q…\\E are RE2) and refuses what RE2 and JavaScript both refuse', () => {
+    const { document } = convert('docker.io:\n  images-by-tag-regex:\n    nginx: "(?U)^1\\\\.2"\n    alpine: "^\\\\Q3.1\\\\E"\n');
+    expect(document.images.map((image) => image.tags)).toEqual([[{ regexp: '(?U)^1\\.2' }], [{ regexp: '^\\Q3.1\\E' }]]);
+    expect(failure('docker.io:\n  images-by-tag-regex:\n    nginx: "a**"\n').issues[0]?.message).toMatch(/invalid regexp "a\*\*"/);
   });
 
   it('skips a registry without images with a warning, as skopeo does', () => {
