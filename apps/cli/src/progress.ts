@@ -6,6 +6,8 @@ import type { ListrDefaultRendererLogLevels } from 'listr2';
 import type { OutputStream } from './main.ts';
 import { formatBytes } from './mirror-output.ts';
 
+const CURSOR_SHOW = '\u001B[?25h';
+
 /** How progress is shown: `animated` (listr2, a terminal), `plain` (a line per finished tag), `none`. */
 export type ProgressMode = 'animated' | 'plain' | 'none';
 
@@ -125,6 +127,19 @@ async function animatedProgress(plan: Plan, terminal: WriteStream): Promise<Sync
     renderer: 'default',
     rendererOptions: { logger: new ListrLogger<ListrDefaultRendererLogLevels>({ processOutput: new ProcessOutput(terminal, terminal) }), collapseErrors: false },
   });
+  // listr2 draws through log-update, whose cursor handling (restore-cursor → signal-exit) re-raises SIGINT and
+  // kills the process (exit 130, cursor hidden, no report) whenever only its own listeners are left, as they are
+  // once the command's Ctrl-C handler (`process.once` in bin.ts) has run. A listener of ours while the display
+  // runs lets the first Ctrl-C stop the sync cleanly (the report follows); a second one ends the process with
+  // the cursor shown.
+  let interrupts = 0;
+  const onInterrupt = (): void => {
+    interrupts++;
+    if (interrupts < 2) return;
+    terminal.write(CURSOR_SHOW);
+    process.exit(130);
+  };
+  process.on('SIGINT', onInterrupt);
   const running = list.run().catch(() => undefined);
   return {
     onEvent(event) {
@@ -142,7 +157,12 @@ async function animatedProgress(plan: Plan, terminal: WriteStream): Promise<Sync
     async finish() {
       // Items the sync never reported (an aborted run) must not leave the display waiting.
       for (const lane of lanes.values()) lane.finish();
-      await running;
+      try {
+        await running;
+      } finally {
+        process.removeListener('SIGINT', onInterrupt);
+        terminal.write(CURSOR_SHOW);
+      }
     },
   };
 }
