@@ -119,6 +119,27 @@ describe('the in-memory queue', () => {
   });
 });
 
+describe('the in-memory queue after a 429', () => {
+  it('pauses only the target registry that answered it', async () => {
+    const starts = new Map<string, number>();
+    const queue = createMemoryQueue({ limits: { concurrency: 4, registryConcurrency: () => 4 }, onRunnerError: () => undefined });
+    await queue.start((data) => {
+      starts.set(data.imageId, Date.now());
+      return Promise.resolve({ result: 'succeeded', rateLimitedMs: data.imageId === 'limited' ? 400 : undefined });
+    });
+    await queue.add([job('limited', 'main', 'busy.example')]);
+    await tick();
+    const pausedAt = Date.now();
+    await queue.add([job('after', 'main', 'busy.example'), job('elsewhere', 'main', 'calm.example')]);
+    await tick();
+    expect(starts.has('elsewhere')).toBe(true);
+    expect(starts.has('after')).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect((starts.get('after') ?? Number.NaN) - pausedAt).toBeGreaterThanOrEqual(350);
+    await queue.close(0);
+  });
+});
+
 describe('jobId', () => {
   it('is stable, distinct per (image, target) and free of ":"', () => {
     const id = jobId({ imageId: 'team.yaml#docker.io/library/nginx', targetName: 'main' });

@@ -17,7 +17,8 @@ export interface MemoryQueueOptions {
 
 /**
  * The single-process queue: FIFO, at most `concurrency` jobs at once and at most the registry's concurrency
- * per target registry; a job id waiting or running is not added again.
+ * per target registry; a job id waiting or running is not added again. A run that reports a 429
+ * (`rateLimitedMs`) pauses its target registry for that long; other registries go on.
  */
 export function createMemoryQueue(options: MemoryQueueOptions): WorkQueue {
   const { limits } = options;
@@ -25,6 +26,27 @@ export function createMemoryQueue(options: MemoryQueueOptions): WorkQueue {
   const running = new Map<string, Running>();
   let runner: JobRunner | undefined;
   let closing: Promise<void> | undefined;
+  // Target registries that answered 429, paused until the given time (epoch ms).
+  const pausedUntil = new Map<string, number>();
+  let resumeTimer: NodeJS.Timeout | undefined;
+
+  const paused = (registry: string): boolean => {
+    const until = pausedUntil.get(registry);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    pausedUntil.delete(registry);
+    return false;
+  };
+  const pause = (registry: string, ms: number): void => {
+    pausedUntil.set(registry, Math.max(pausedUntil.get(registry) ?? 0, Date.now() + ms));
+    if (resumeTimer !== undefined) clearTimeout(resumeTimer);
+    const next = Math.min(...pausedUntil.values());
+    resumeTimer = setTimeout(() => {
+      resumeTimer = undefined;
+      pump();
+    }, Math.max(0, next - Date.now()) + 1);
+    resumeTimer.unref();
+  };
 
   const perRegistry = (registry: string): number => {
     let count = 0;
@@ -36,13 +58,14 @@ export function createMemoryQueue(options: MemoryQueueOptions): WorkQueue {
     if (runner === undefined || closing !== undefined) return;
     for (const [id, job] of waiting) {
       if (running.size >= limits.concurrency) return;
-      if (perRegistry(job.registry) >= limits.registryConcurrency(job.registry)) continue;
+      if (paused(job.registry) || perRegistry(job.registry) >= limits.registryConcurrency(job.registry)) continue;
       waiting.delete(id);
       const controller = new AbortController();
       const run = runner;
       const done = (async () => {
         try {
-          await run(job, controller.signal);
+          const outcome = await run(job, controller.signal);
+          if (outcome.rateLimitedMs !== undefined && outcome.rateLimitedMs > 0) pause(job.registry, outcome.rateLimitedMs);
         } catch (error) {
           options.onRunnerError(job, error);
         } finally {
@@ -81,6 +104,7 @@ export function createMemoryQueue(options: MemoryQueueOptions): WorkQueue {
     close(graceMs) {
       closing ??= (async () => {
         waiting.clear();
+        if (resumeTimer !== undefined) clearTimeout(resumeTimer);
         const all = Promise.all([...running.values()].map((job) => job.done));
         let timer: NodeJS.Timeout | undefined;
         const expired = new Promise<'expired'>((resolve) => {

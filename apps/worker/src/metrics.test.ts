@@ -16,7 +16,7 @@ describe('the worker metrics', () => {
     const families = await metrics.registry.getMetricsAsJSON();
     for (const family of families) {
       expect(family.name).toMatch(/^scanner_worker_[a-z0-9_]+$/);
-      if (family.type === 'counter') expect(family.name).toMatch(/_total$/);
+      if (String(family.type) === 'counter') expect(family.name).toMatch(/_total$/);
       if (family.name.includes('bytes') && !family.name.startsWith('scanner_worker_nodejs') && !family.name.startsWith('scanner_worker_process')) expect(family.name).toMatch(/_bytes(_total)?$/);
       if (family.name.startsWith('scanner_worker_process') || family.name.startsWith('scanner_worker_nodejs')) continue;
       for (const value of family.values) for (const label of Object.keys(value.labels)) expect(['team', 'target', 'result', 'le']).toContain(label);

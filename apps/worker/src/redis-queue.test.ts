@@ -59,4 +59,40 @@ describe('the BullMQ queue on a real redis-server', () => {
       for (const connection of connections) connection.disconnect();
     }
   });
+
+  it('pauses only the target registry that answered 429 (the pause is kept in Redis, for every replica)', async () => {
+    await using redis = await startRedis();
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    try {
+      await new Promise((resolve) => connection.once('ready', resolve));
+      const events: { id: string; at: number; phase: 'start' | 'end' }[] = [];
+      const queue = createRedisQueue({
+        connection,
+        prefix: 'rate-test',
+        limits: { concurrency: 2, registryConcurrency: () => 2 },
+        onRunnerError: () => undefined,
+        onQueueError: () => undefined,
+      });
+      await queue.start(async (data) => {
+        events.push({ id: data.imageId, at: Date.now(), phase: 'start' });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        events.push({ id: data.imageId, at: Date.now(), phase: 'end' });
+        return { result: 'succeeded', rateLimitedMs: data.imageId === 'limited' ? 1_500 : undefined };
+      });
+      await queue.serve(['busy.example', 'calm.example']);
+      await queue.add([job('limited', 'busy.example')]);
+      await eventually(() => events.some((event) => event.id === 'limited' && event.phase === 'end'), 10_000, 'the limited job');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const pausedAt = Date.now();
+      await queue.add([job('after', 'busy.example'), job('elsewhere', 'calm.example')]);
+      await eventually(() => events.some((event) => event.id === 'after' && event.phase === 'start'), 10_000, 'the job after the pause');
+      const started = (id: string) => events.find((event) => event.id === id && event.phase === 'start')?.at ?? Number.NaN;
+      // The other registry's job ran during the pause; the paused registry's job only after it.
+      expect(started('elsewhere')).toBeLessThan(started('after'));
+      expect(started('after') - pausedAt).toBeGreaterThanOrEqual(1_000);
+      await queue.close(1_000);
+    } finally {
+      connection.disconnect();
+    }
+  });
 });

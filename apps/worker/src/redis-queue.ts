@@ -90,6 +90,9 @@ export function createRedisQueue(options: RedisQueueOptions): WorkQueue {
       lockDuration: lockMs,
       stalledInterval: Math.max(500, Math.floor(lockMs / 2)),
       maxStalledCount: 2,
+      // BullMQ honours a manual pause (queue.rateLimit after a 429) only for workers with a limiter; this ceiling
+      // is never reached otherwise (the registry's concurrency is the limit that matters).
+      limiter: { max: 10_000, duration: 1_000 },
     });
     worker.on('error', options.onQueueError);
     entry.worker = worker;
