@@ -19,7 +19,7 @@ const TARGETS = `targets:
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 
-async function withDir(files: Record<string, string>, run: (dir: string) => Promise<void>): Promise<void> {
+async function withDir(files: Record<string, string | Uint8Array>, run: (dir: string) => Promise<void>): Promise<void> {
   await using dir = await tempDir('scanner-sync-config-');
   for (const [name, content] of Object.entries(files)) await writeFile(join(dir.path, name), content);
   await run(dir.path);
@@ -34,7 +34,7 @@ async function load(files: Record<string, string>): Promise<MirrorConfig> {
   return config;
 }
 
-async function issuesOf(files: Record<string, string>): Promise<string[]> {
+async function issuesOf(files: Record<string, string | Uint8Array>): Promise<string[]> {
   let error: unknown;
   await withDir(files, async (dir) => {
     error = await loadMirrorConfig(dir).then(
@@ -350,6 +350,34 @@ images:
       'a.yaml:4:15 images[1].source: mirror.example.io/library/alpine (target "main") is already mirrored from docker.io/library/alpine by a.yaml:3:15 images[0].source; merge the rules into one entry (a tag is mirrored when any rule selects it), or use "rename" to write another repository',
       'a.yaml:4:15 images[1].source: mirror-cn.example.io/acme/library/alpine (target "regional") is already mirrored from docker.io/library/alpine by a.yaml:3:15 images[0].source; merge the rules into one entry (a tag is mirrored when any rule selects it), or use "rename" to write another repository',
     ]);
+  });
+
+  test('a file that is not UTF-8 is an issue naming the file, line and byte; UTF-16 and UTF-32 are named', async () => {
+    const team = (owner: string): string => `owner: ${owner}\nimages:\n  - { source: alpine, tags: [{ names: [latest] }] }\n`;
+    const utf16le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(team('a'), 'utf16le')]);
+    const utf16be = Buffer.from([0xfe, 0xff, ...Buffer.from(team('a'), 'utf16le').swap16()]);
+    const issues = await issuesOf({
+      'targets.yaml': TARGETS,
+      'a.yaml': Buffer.concat([Buffer.from('# team\nowner: t'), Buffer.from([0xe9]), Buffer.from('am\nimages: []\n')]),
+      'b.yaml': utf16le,
+      'c.yaml': utf16be,
+      // A UTF-8 byte-order mark is fine.
+      'd.yaml': Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(team('d'))]),
+      'e.yaml': Buffer.from([0xff, 0xfe, 0, 0, 0x6f, 0, 0, 0]),
+    });
+    expect(issues).toEqual([
+      'a.yaml:2:9: not valid UTF-8: byte 0xe9 at offset 15 (line 2, byte 9 of the line); save the file as UTF-8 (it looks like Latin-1 or Windows-1252)',
+      'b.yaml: the file is UTF-16 (little-endian, it starts with a byte-order mark); save it as UTF-8',
+      'c.yaml: the file is UTF-16 (big-endian, it starts with a byte-order mark); save it as UTF-8',
+      'e.yaml: the file is UTF-32 (little-endian, it starts with a byte-order mark); save it as UTF-8',
+    ]);
+  });
+
+  test('a file over 1 MiB is an issue, not a long wait', async () => {
+    const big = `owner: a\nimages:\n${'  - { source: alpine, tags: [{ names: [latest] }] }\n'.repeat(25_000)}`;
+    expect(big.length).toBeGreaterThan(1024 * 1024);
+    const issues = await issuesOf({ 'targets.yaml': TARGETS, 'big.yaml': big });
+    expect(issues).toEqual([`big.yaml: ${big.length} bytes, over the 1 MiB a config file may have (a Kubernetes ConfigMap holds 1 MiB in all); split it into several team files`]);
   });
 
   test('credential-looking keys are refused anywhere, without echoing their values', () => {

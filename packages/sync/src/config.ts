@@ -1,6 +1,6 @@
 // The mirror config directory: `targets.yaml` and one file per team. Read per file (so a worker can keep the
 // last valid version of a file that broke), then assembled with the checks that need several files.
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isImageError } from '@scanner/image';
 import { TARGETS_FILE, parseTargetsFile, parseTeamFile } from './config-files.ts';
@@ -46,6 +46,58 @@ function readError(error: unknown): string {
 }
 
 /**
+ * The largest config file read: 1 MiB, what a Kubernetes ConfigMap holds in all (the worker reads the config
+ * from one), about 15,000 images. A bigger file is an issue before it is parsed.
+ */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+
+function tooBig(size: number): string {
+  return `${size} bytes, over the 1 MiB a config file may have (a Kubernetes ConfigMap holds 1 MiB in all); split it into several team files`;
+}
+
+// Byte-order marks of the encodings an editor may save a file in instead of UTF-8 (longest first: UTF-32 LE
+// starts with UTF-16 LE's mark).
+const OTHER_ENCODINGS: readonly { readonly bom: readonly number[]; readonly name: string }[] = [
+  { bom: [0xff, 0xfe, 0x00, 0x00], name: 'UTF-32 (little-endian' },
+  { bom: [0x00, 0x00, 0xfe, 0xff], name: 'UTF-32 (big-endian' },
+  { bom: [0xff, 0xfe], name: 'UTF-16 (little-endian' },
+  { bom: [0xfe, 0xff], name: 'UTF-16 (big-endian' },
+];
+
+/**
+ * The text of a config file, which must be UTF-8 (YAML 1.2 allows UTF-16/32, but the old pipeline's files and
+ * every example are UTF-8, and a wrong guess would corrupt names silently): a UTF-16/UTF-32 file, or bytes that
+ * are not UTF-8 (Latin-1, Windows-1252), are an issue naming the file, the byte offset and its line. A UTF-8
+ * byte-order mark is dropped.
+ */
+function decodeUtf8(file: string, bytes: Buffer): string | ConfigIssue {
+  const other = OTHER_ENCODINGS.find(({ bom }) => bom.every((byte, index) => bytes[index] === byte));
+  if (other !== undefined) return fileIssue(file, `the file is ${other.name}, it starts with a byte-order mark); save it as UTF-8`);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    // Where: the first replacement character that the bytes do not spell (EF BF BD) is the first bad byte.
+    const text = new TextDecoder('utf-8').decode(bytes);
+    let offset = 0;
+    for (let index = text.indexOf('\uFFFD'); index !== -1; index = text.indexOf('\uFFFD', index + 1)) {
+      offset = Buffer.byteLength(text.slice(0, index)) + (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0);
+      if (!(bytes[offset] === 0xef && bytes[offset + 1] === 0xbb && bytes[offset + 2] === 0xbd)) break;
+    }
+    const before = bytes.subarray(0, offset);
+    const line = before.filter((byte) => byte === 0x0a).length + 1;
+    const column = offset - (before.lastIndexOf(0x0a) + 1) + 1;
+    const byte = `0x${(bytes[offset] ?? 0).toString(16).padStart(2, '0')}`;
+    return {
+      file,
+      line,
+      column,
+      path: '',
+      message: `not valid UTF-8: byte ${byte} at offset ${offset} (line ${line}, byte ${column} of the line); save the file as UTF-8 (it looks like Latin-1 or Windows-1252)`,
+    };
+  }
+}
+
+/**
  * Reads and validates every file of a config directory on its own: `targets.yaml`, and each other `*.yaml` /
  * `*.yml` (names starting with `.` are skipped, so a Kubernetes ConfigMap mount's `..data` entries are) as a
  * team file. Never throws for bad content: each result holds its file's value or all of its issues. Use
@@ -64,12 +116,19 @@ export async function readMirrorConfigFiles(dir: string, options: ReadMirrorConf
     throw new SyncError('invalid_config', issue.message, { issues: [issue], file: dir, cause: error });
   }
   const read = async (file: string): Promise<string | ConfigIssue> => {
+    let bytes: Buffer;
     try {
-      return await readFile(join(dir, file), { encoding: 'utf8', ...(signal === undefined ? {} : { signal }) });
+      const path = join(dir, file);
+      const { size } = await stat(path);
+      if (size > MAX_CONFIG_FILE_BYTES) return fileIssue(file, tooBig(size));
+      bytes = await readFile(path, signal === undefined ? {} : { signal });
     } catch (error) {
       signal?.throwIfAborted();
       return fileIssue(file, `cannot read ${file}: ${readError(error)}`);
     }
+    // The size again: the file may have grown between stat and read.
+    if (bytes.byteLength > MAX_CONFIG_FILE_BYTES) return fileIssue(file, tooBig(bytes.byteLength));
+    return decodeUtf8(file, bytes);
   };
   const teamNames = names.filter(isTeamFileName).sort();
   const [targetsText, ...teamTexts] = await Promise.all([
