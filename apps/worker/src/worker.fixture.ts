@@ -218,8 +218,14 @@ export async function spawnWorker(args: readonly string[], env: Readonly<Record<
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
+  // A test that times out never reaches its dispose: the worker must not outlive the test process.
+  const orphan = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', orphan);
   const exited = new Promise<number | string>((resolve) => {
     child.once('exit', (code, signal) => {
+      process.off('exit', orphan);
       resolve(code ?? signal ?? 'unknown');
     });
   });
