@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCommand } from '@scanner/test-lab';
@@ -6,11 +5,10 @@ import { assembleMirrorConfig, parseTargetsFile, parseTeamFile } from '@scanner/
 import { ConfigMap, Secret, Service } from 'kubernetes-models/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 
 const APP = join(import.meta.dirname, '..');
 const DEPLOY = join(APP, 'deploy');
-// The YAML parser @scanner/sync uses, for reading what kubectl renders (the worker itself reads no YAML).
-const yaml = createRequire(join(APP, '../../packages/sync/package.json'))('yaml') as { parseAllDocuments: (text: string) => { toJSON(): unknown }[] };
 
 interface Manifest {
   apiVersion: string;
@@ -29,7 +27,7 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
 /** Renders a Kustomize directory with the preinstalled kubectl, parses it, and validates every object. */
 async function render(dir: string): Promise<Manifest[]> {
   const { stdout } = await runCommand('kubectl', ['kustomize', join(DEPLOY, dir)], { timeoutMs: 30_000 });
-  const objects = yaml.parseAllDocuments(stdout).map((document) => document.toJSON() as Manifest);
+  const objects = parseAllDocuments(stdout).map((document) => document.toJSON() as Manifest);
   for (const object of objects) {
     // The API server decodes base64 with line breaks (Go's decoder skips them); kustomize wraps long values.
     if (object.kind === 'Secret') {

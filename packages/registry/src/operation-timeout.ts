@@ -19,12 +19,18 @@ export async function withOperationTimeout<T>(
   run: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const limitMs = session.context.settings.operationTimeoutMs ?? clientDefaultMs;
-  const deadline = AbortSignal.timeout(limitMs);
-  const combined = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
+  // A timer cleared when the call ends, not AbortSignal.timeout: that one keeps its timer and signal alive for
+  // the whole limit after the call returned, hundreds per cycle in a long-running mirror.
+  const deadline = new AbortController();
+  const timer = setTimeout(() => {
+    deadline.abort(new DOMException(`the operation time-out of ${limitMs} ms elapsed`, 'TimeoutError'));
+  }, limitMs);
+  timer.unref();
+  const combined = signal === undefined ? deadline.signal : AbortSignal.any([signal, deadline.signal]);
   try {
     return await run(combined);
   } catch (error) {
-    if (!deadline.aborted || signal?.aborted === true) throw error;
+    if (!deadline.signal.aborted || signal?.aborted === true) throw error;
     const registry = session.context.registry;
     throw new RegistryError('timeout', `${what} on ${registry} did not finish within ${limitMs} ms (the operation time-out, every try and wait included)`, {
       registry,
@@ -36,5 +42,7 @@ export async function withOperationTimeout<T>(
         cli: `raise --timeout (e.g. --timeout 2m) if ${registry} is slow, or check that it answers`,
       },
     });
+  } finally {
+    clearTimeout(timer);
   }
 }
