@@ -20,7 +20,25 @@ export type ConfigLocation = Omit<ConfigIssue, 'message'>;
 /** What parsing one file gave: its content, or every problem in it. */
 export type ConfigFileResult<T> =
   | { readonly file: string; readonly ok: true; readonly value: T }
-  | { readonly file: string; readonly ok: false; readonly issues: readonly ConfigIssue[] };
+  | {
+      readonly file: string;
+      readonly ok: false;
+      readonly issues: readonly ConfigIssue[];
+      /**
+       * A team file's parts that are valid (its valid images, every target list that parsed), so that the
+       * checks across files still run on them and all problems are reported at once; never planned.
+       */
+      readonly partial?: PartialTeamFile;
+    };
+
+/** The valid parts of an invalid team file: see {@link ConfigFileResult}. */
+export interface PartialTeamFile {
+  readonly file: string;
+  readonly owner: string;
+  readonly images: readonly TeamImage[];
+  /** Target lists (the file's, and those of images left out for other problems), where they are written. */
+  readonly targetLists: readonly { readonly names: readonly string[]; readonly at: ConfigLocation }[];
+}
 
 /** `targets.yaml`, validated. */
 export interface TargetsFile {
@@ -130,9 +148,9 @@ function checkRepositoryPath(path: string): string | undefined {
 /** Parses and validates `targets.yaml` (`file` is its name relative to the config directory). */
 export function parseTargetsFile(content: string, file: string = TARGETS_FILE): ConfigFileResult<TargetsFile> {
   const source = parseYamlSource(file, content);
-  if (source.syntaxIssues.length > 0) return { file, ok: false, issues: source.syntaxIssues };
+  if (source.unreadable) return { file, ok: false, issues: source.syntaxIssues };
   const top = parseFields(source, [], source.value ?? {}, targetsShape, 'expected a mapping with "targets:", a list of { name, registry, prefix? }');
-  const issues: ConfigIssue[] = [...top.issues];
+  const issues: ConfigIssue[] = [...source.syntaxIssues, ...top.issues];
   const targets: MirrorTarget[] = [];
   const byName = new Map<string, number>();
   const byPlace = new Map<string, number>();
@@ -288,8 +306,8 @@ function checkUnique(source: YamlSource, path: KeyPath, names: readonly string[]
  */
 export function parseTeamFile(content: string, file: string): ConfigFileResult<TeamFile> {
   const source = parseYamlSource(file, content);
-  if (source.syntaxIssues.length > 0) return { file, ok: false, issues: source.syntaxIssues };
-  const issues: ConfigIssue[] = [];
+  if (source.unreadable) return { file, ok: false, issues: source.syntaxIssues };
+  const issues: ConfigIssue[] = [...source.syntaxIssues];
   const value = source.value;
   if (value === undefined || value === null) {
     return { file, ok: false, issues: [{ file, line: undefined, column: undefined, path: '', message: 'the file is empty; a team file needs "owner:" and "images:"' }] };
@@ -311,9 +329,18 @@ export function parseTeamFile(content: string, file: string): ConfigFileResult<T
   }
   const images: TeamImage[] = [];
   const ids = new Set<string>();
+  const targetLists: { names: readonly string[]; at: ConfigLocation }[] = [];
+  if (data.targets !== undefined) targetLists.push({ names: data.targets, at: location(source, ['targets']) });
   (data.images ?? []).forEach((entry, index) => {
     const image = parseImage(source, index, entry, defaults, issues);
-    if (image === undefined) return;
+    if (image === undefined) {
+      // Left out for its own problems: its target list (when it parsed) is still checked against targets.yaml.
+      const names = (entry as { targets?: unknown } | null)?.targets;
+      if (Array.isArray(names) && names.length > 0 && names.every((name) => typeof name === 'string')) {
+        targetLists.push({ names, at: location(source, ['images', index, 'targets']) });
+      }
+      return;
+    }
     // One source may be mirrored to several target repositories (another `rename`, other targets); whether
     // two entries write the same target repository is checked with the targets, across files. A later entry
     // of a source already listed gets its position in its id, so ids stay unique.
@@ -321,6 +348,8 @@ export function parseTeamFile(content: string, file: string): ConfigFileResult<T
     ids.add(id);
     images.push(id === image.id ? image : Object.freeze({ ...image, id }));
   });
-  if (issues.length > 0 || data.owner === undefined) return { file, ok: false, issues: byPosition(issues) };
+  if (issues.length > 0 || data.owner === undefined) {
+    return { file, ok: false, issues: byPosition(issues), partial: Object.freeze({ file, owner: data.owner ?? '', images: Object.freeze(images), targetLists: Object.freeze(targetLists) }) };
+  }
   return { file, ok: true, value: Object.freeze({ file, owner: data.owner, images: Object.freeze(images) }) };
 }

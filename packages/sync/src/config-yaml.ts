@@ -15,6 +15,11 @@ export interface YamlSource {
   readonly value: unknown;
   /** YAML syntax problems (duplicate keys included), already located. */
   readonly syntaxIssues: readonly ConfigIssue[];
+  /**
+   * True when `value` could not be read because of `syntaxIssues`. Duplicate keys alone leave it readable (the
+   * later key wins), so the rest of the file is still checked and every problem reported at once.
+   */
+  readonly unreadable: boolean;
   /** An issue at `path`, located at the node there (or the nearest ancestor that exists). */
   issueAt(path: KeyPath, message: string): ConfigIssue;
   /** An issue at the key `key` of the map at `path` (for unknown keys), located at the key itself. */
@@ -87,11 +92,15 @@ export function parseYamlSource(file: string, text: string): YamlSource {
   };
   const syntaxIssues = doc.errors.map((error) => {
     const offset = error.pos[0];
+    if (error.code === 'MULTIPLE_DOCS') {
+      return issue([], offset, 'a config file holds one YAML document, and a second one starts here (after "---"); put it in a file of its own');
+    }
     const message = error.code === 'DUPLICATE_KEY' ? 'duplicate key; YAML keeps only one of them, so write each key once' : error.message.split('\n')[0] ?? error.message;
     return issue(pathAt(doc, offset), offset, message);
   });
+  const unreadable = doc.errors.some((error) => error.code !== 'DUPLICATE_KEY');
   let value: unknown;
-  if (syntaxIssues.length === 0) {
+  if (!unreadable) {
     try {
       value = doc.toJS({ maxAliasCount: 100 });
     } catch (error) {
@@ -103,6 +112,7 @@ export function parseYamlSource(file: string, text: string): YamlSource {
     text,
     value,
     syntaxIssues,
+    unreadable: unreadable || (syntaxIssues.length > 0 && value === undefined),
     issueAt(path, message) {
       const { node } = nodeAt(doc, path);
       return issue(path, node?.range?.[0] ?? 0, message);

@@ -200,6 +200,8 @@ images:
       expect.stringMatching(/^team-storage\.yaml:13:17 images\[0\]\.tags\[5\]\.regexp: semver and regexp cannot be combined in one rule/),
       expect.stringMatching(/^team-storage\.yaml:14:15 images\[0\]\.exclude\[0\]: invalid regexp "\(":/),
       expect.stringMatching(/^team-storage\.yaml:15:27 images\[0\]\.targetTag\.pattern: invalid regexp "\^v\(\.\*"/),
+      // The file's target list is checked although the file has other problems (all problems at once).
+      'team-web.yaml:2:10 targets: unknown target "nowhere"; targets.yaml names main, regional',
       expect.stringMatching(/^team-web\.yaml:3:1 imagez: unknown key "imagez"; did you mean "images"\?$/),
       expect.stringMatching(/^team-web\.yaml:5:13 images\[0\]\.source: invalid reference "Nginx": repository name must be lower case$/),
       expect.stringMatching(/^team-web\.yaml:7:5 images\[0\]\.password: "password" is not allowed here: credentials never go in mirror config files.*registries config/),
@@ -378,6 +380,56 @@ images:
     expect(big.length).toBeGreaterThan(1024 * 1024);
     const issues = await issuesOf({ 'targets.yaml': TARGETS, 'big.yaml': big });
     expect(issues).toEqual([`big.yaml: ${big.length} bytes, over the 1 MiB a config file may have (a Kubernetes ConfigMap holds 1 MiB in all); split it into several team files`]);
+  });
+
+  test('all at once: cross-file checks also cover files with other problems, and a duplicate key hides nothing', async () => {
+    const issues = await issuesOf({
+      'targets.yaml': TARGETS,
+      // Its first image is invalid (bad regexp) but names an unknown target; its second is valid and collides.
+      'a.yaml': `owner: team-a
+images:
+  - source: docker.io/bitnami/postgresql
+    tags: [{ regexp: '(' }]
+    targets: [main, nowhere]
+  - source: quay.io/x/postgresql
+    rename: bitnami/postgresql
+    tags: [{ names: [latest] }]
+`,
+      // A duplicate key, and a credential key the schema refuses; its image is valid and collides.
+      'b.yaml': `owner: team-b
+owner: team-b2
+credentials: x
+images:
+  - source: docker.io/bitnami/postgresql
+    tags: [{ names: [latest] }]
+`,
+      // Duplicate keys inside an image hide nothing either.
+      'c.yaml': `owner: team-c
+images:
+  - source: ghcr.io/x/y
+    password: x
+    password: y
+    tags: [{ names: [latest] }]
+`,
+    });
+    expect(issues).toEqual([
+      expect.stringMatching(/^a\.yaml:4:22 images\[0\]\.tags\[0\]\.regexp: invalid regexp "\("/),
+      'a.yaml:5:14 images[0].targets: unknown target "nowhere"; targets.yaml names main, regional',
+      'b.yaml:2:1 owner: duplicate key; YAML keeps only one of them, so write each key once',
+      expect.stringMatching(/^b\.yaml:3:1 credentials: "credentials" is not allowed here/),
+      'b.yaml:5:13 images[0].source: mirror.example.io/bitnami/postgresql (target "main") would be written from docker.io/bitnami/postgresql and from quay.io/x/postgresql (a.yaml:7:13 images[1].rename); use "rename" to give one of them another target path',
+      'b.yaml:5:13 images[0].source: mirror-cn.example.io/acme/bitnami/postgresql (target "regional") would be written from docker.io/bitnami/postgresql and from quay.io/x/postgresql (a.yaml:7:13 images[1].rename); use "rename" to give one of them another target path',
+      expect.stringMatching(/^c\.yaml:4:5 images\[0\]\.password: "password" is not allowed here/),
+      'c.yaml:5:5 images[0].password: duplicate key; YAML keeps only one of them, so write each key once',
+    ]);
+  });
+
+  test('a file with two YAML documents is one issue at the second, saying to split the file', async () => {
+    const issues = await issuesOf({
+      'targets.yaml': TARGETS,
+      'a.yaml': '---\nowner: a\nimages:\n  - { source: alpine, tags: [{ names: [v1] }] }\n---\nowner: b\nimages: []\n',
+    });
+    expect(issues).toEqual(['a.yaml:5:1: a config file holds one YAML document, and a second one starts here (after "---"); put it in a file of its own']);
   });
 
   test('credential-looking keys are refused anywhere, without echoing their values', () => {

@@ -253,10 +253,29 @@ export function collectConfigIssues(files: MirrorConfigFiles): { config: MirrorC
   for (const result of [files.targets, ...files.teams]) if (!result.ok) issues.push(...result.issues);
   let config: MirrorConfig | undefined;
   if (files.targets.ok) {
+    const targets = files.targets.value;
     const teams = files.teams.flatMap((result) => (result.ok ? [result.value] : []));
-    const assembled = assembleMirrorConfig(files.dir, files.targets.value, teams);
-    issues.push(...assembled.issues);
-    config = assembled.config;
+    const partials = files.teams.flatMap((result) => (!result.ok && result.partial !== undefined ? [result.partial] : []));
+    // The checks across files run on the valid parts of invalid files too (all problems at once); the config
+    // holds valid files only.
+    const assembled = assembleMirrorConfig(files.dir, targets, [...teams, ...partials]);
+    const seen = new Set(issues.map(formatConfigIssue));
+    const known = new Set(targets.targets.map((target) => target.name));
+    const names = targets.targets.map((target) => target.name).join(', ');
+    const unknownTargets = partials.flatMap((partial) =>
+      partial.targetLists.flatMap(({ names: listed, at }) => {
+        const unknown = listed.filter((name) => !known.has(name));
+        if (unknown.length === 0) return [];
+        return [{ ...at, message: `unknown target${unknown.length > 1 ? 's' : ''} ${unknown.map((name) => `"${name}"`).join(', ')}; ${TARGETS_FILE} names ${names}` }];
+      }),
+    );
+    for (const issue of [...assembled.issues, ...unknownTargets]) {
+      const line = formatConfigIssue(issue);
+      if (seen.has(line)) continue;
+      seen.add(line);
+      issues.push(issue);
+    }
+    config = partials.length === 0 ? assembled.config : assembleMirrorConfig(files.dir, targets, teams).config;
   }
   const fileOrder = new Map([files.targets, ...files.teams].map((result, index) => [result.file, index]));
   issues.sort(issueOrder(fileOrder));
