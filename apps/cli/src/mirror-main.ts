@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { isScannerError, parseImageReference } from '@scanner/image';
 import type { ImageReference } from '@scanner/image';
 import type { RegistryEvent } from '@scanner/registry';
-import type { ConfigIssue, MirrorConfig, Plan } from '@scanner/sync';
+import type { ConfigIssue, MirrorConfig, Plan, SyncReport } from '@scanner/sync';
 import { createCommandContext } from './context.ts';
 import type { CommandContext } from './context.ts';
 import { parseTimeoutMs } from './args.ts';
@@ -103,7 +103,17 @@ async function runPlan(args: MirrorRunArgs, context: CommandContext, io: MainIo)
   return plan.errors.length === 0 ? EXIT.ok : EXIT.runtime;
 }
 
-async function runSync(args: MirrorRunArgs, context: CommandContext, io: MainIo): Promise<ExitCode> {
+/** Items stopped by `--timeout` say so, naming the bound, so that a cron or CI user knows what to raise. */
+function namingTimeout(report: SyncReport, deadline: Deadline | undefined): SyncReport {
+  if (deadline?.signal.aborted !== true) return report;
+  const message = `${deadline.text} ran out before this item finished; its target tag was not moved (raise --timeout or SCANNER_TIMEOUT)`;
+  return {
+    ...report,
+    items: report.items.map((item) => (item.error?.code === 'timeout' || item.error?.code === 'aborted' ? { ...item, error: { code: 'timeout', message } } : item)),
+  };
+}
+
+async function runSync(args: MirrorRunArgs, context: CommandContext, io: MainIo, deadline: Deadline | undefined, diagnostic: (line: string) => void): Promise<ExitCode> {
   const { config, plan } = await loadAndPlan(args, context, io);
   const { syncPlan } = await import('@scanner/sync');
   const progress = await createSyncProgress(plan, progressMode(args.progress, io.stderr, io.env ?? process.env), io.stderr);
@@ -113,7 +123,9 @@ async function runSync(args: MirrorRunArgs, context: CommandContext, io: MainIo)
   } finally {
     await progress.finish();
   }
+  report = namingTimeout(report, deadline);
   io.stdout.write(args.output === 'json' ? formatJson(syncJson(report)) : syncTable(report));
+  if (deadline?.signal.aborted === true) diagnostic(`scanner sync did not finish within ${deadline.text}; unfinished tags were not moved; raise --timeout (or SCANNER_TIMEOUT)`);
   const failed = report.errors.length > 0 || report.items.some((item) => item.result === 'failed');
   return failed ? EXIT.runtime : EXIT.ok;
 }
@@ -201,7 +213,7 @@ export async function mirrorMain(argv: readonly string[], io: MainIo, version: s
       onCacheError: () => undefined,
       onEvent: registryEventLogger(io, args.debug, diagnostic),
     });
-    return args.command === 'plan' ? await runPlan(args, context, runIo) : await runSync(args, context, runIo);
+    return args.command === 'plan' ? await runPlan(args, context, runIo) : await runSync(args, context, runIo, deadline, diagnostic);
   } catch (error) {
     if (io.signal?.aborted === true || deadline?.signal.aborted === true) {
       diagnostic(deadline?.signal.aborted === true ? `scanner ${commandName} did not finish within ${deadline.text}; raise --timeout (or SCANNER_TIMEOUT)` : 'interrupted');

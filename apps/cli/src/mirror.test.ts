@@ -1,4 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createMemoryRegistry } from '@scanner/memory-registry';
 import type { MemoryRegistry } from '@scanner/memory-registry';
@@ -280,6 +282,37 @@ describe('scanner sync', () => {
     expect(again.stdout).toMatch(/\nblobs: 0 uploaded \(0 B\), 0 mounted, 0 already there; 0 manifests put\n/);
     expect(again.stdout).toMatch(/\nsync: 0 copied, 0 updated, 8 already there, 0 failed\n$/);
     expect(targets.main.requests().filter((request) => request.method !== 'GET' && request.method !== 'HEAD')).toEqual([]);
+  });
+
+  test('--timeout running out during the copy names the bound: every unfinished item and a closing line (exit 1)', { timeout: 30_000 }, async () => {
+    await using targets = await startTargets();
+    // The main target answers everything but blob uploads, which hang: the plan finishes, the copy cannot.
+    const upstream = new URL(`http://${targets.mainHost}`);
+    const stall = createServer((incoming, outgoing) => {
+      if ((incoming.url ?? '').includes('/blobs/uploads/')) return;
+      const forward = request({ host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: incoming.headers }, (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      });
+      incoming.pipe(forward);
+    });
+    await new Promise<void>((resolve) => stall.listen(0, '127.0.0.1', resolve));
+    try {
+      const stallHost = `127.0.0.1:${(stall.address() as AddressInfo).port}`;
+      const config = await writeConfig({ ...targets, mainHost: stallHost }, { 'team-storage.yaml': teamStorage() });
+      const run = await runCli(['sync', '--config', config, '-o', 'json', '--timeout', '2s']);
+      expect(run.code).toBe(1);
+      const json = JSON.parse(run.stdout) as SyncJson;
+      expect(json.items.length).toBeGreaterThan(0);
+      for (const item of json.items) {
+        expect(item).toMatchObject({ result: 'failed', error: { code: 'timeout', message: '--timeout 2s ran out before this item finished; its target tag was not moved (raise --timeout or SCANNER_TIMEOUT)' } });
+      }
+      expect(run.stderr).toContain('scanner: scanner sync did not finish within --timeout 2s; unfinished tags were not moved; raise --timeout (or SCANNER_TIMEOUT)');
+      expect(targets.main.tags('library/postgres')).toEqual([]);
+    } finally {
+      stall.closeAllConnections();
+      await new Promise((resolve) => stall.close(resolve));
+    }
   });
 
   test('a moved mutable tag is updated', async () => {

@@ -19,7 +19,10 @@ import type { Plan, PlanItem, SyncEvent, SyncItem, SyncReport, SyncStats } from 
 export interface SyncOptions {
   /** The registry client; per-registry credentials, concurrency and rate limits come from its settings. */
   readonly client: RegistryClient;
-  /** Stops the run: items not finished fail with `aborted`, no tag is written after the abort. */
+  /**
+   * Stops the run: items not finished fail with `aborted` (`timeout` when the signal's reason is a
+   * `TimeoutError`, as `AbortSignal.timeout` gives), no tag is written after the abort.
+   */
   readonly signal?: AbortSignal | undefined;
   /** Plan items copied at the same time. @default 4 */
   readonly concurrency?: number | undefined;
@@ -106,6 +109,16 @@ function itemError(error: unknown): { code: string; message: string } {
   if (error instanceof Error && error.name === 'AbortError') return { code: 'aborted', message: '@scanner/sync: the copy was aborted' };
   const text = error instanceof Error ? error.message : String(error);
   return { code: 'copy_failed', message: `@scanner/sync: ${text.split('\n')[0] ?? ''}` };
+}
+
+// An item the run's signal stopped: `timeout` when the signal was a time limit (`AbortSignal.timeout`, whose
+// reason is a `TimeoutError`), so that a caller can name its bound; else `aborted`.
+function abortedError(signal: AbortSignal): { code: string; message: string } {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error && reason.name === 'TimeoutError') {
+    return { code: 'timeout', message: "@scanner/sync: the run's time limit ran out before this item finished; its target tag was not moved" };
+  }
+  return { code: 'aborted', message: '@scanner/sync: the sync was aborted before this item finished; its target tag was not moved' };
 }
 
 function parseItemReference(text: string, what: string): ImageReference {
@@ -207,7 +220,7 @@ async function syncItem(run: RunContext, item: PlanItem, runSignal: AbortSignal 
     done = { ...item, result: item.action === 'update' ? 'updated' : 'copied', error: null };
   } catch (error) {
     controller.abort();
-    const aborted = runSignal?.aborted === true ? { code: 'aborted', message: '@scanner/sync: the sync was aborted before this item finished; its target tag was not moved' } : undefined;
+    const aborted = runSignal?.aborted === true ? abortedError(runSignal) : undefined;
     done = { ...item, result: 'failed', error: aborted ?? itemError(error) };
   }
   run.emit({ type: 'item_done', item: done, durationMs: performance.now() - started, attempt });
