@@ -1,5 +1,5 @@
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { tempDir } from '@scanner/test-lab';
 import { describe, expect, test } from 'vitest';
 import { formatConfigIssue, loadMirrorConfig, readMirrorConfigFiles } from './config.ts';
@@ -21,7 +21,10 @@ const DIGEST = `sha256:${'a'.repeat(64)}`;
 
 async function withDir(files: Record<string, string | Uint8Array>, run: (dir: string) => Promise<void>): Promise<void> {
   await using dir = await tempDir('scanner-sync-config-');
-  for (const [name, content] of Object.entries(files)) await writeFile(join(dir.path, name), content);
+  for (const [name, content] of Object.entries(files)) {
+    await mkdir(dirname(join(dir.path, name)), { recursive: true });
+    await writeFile(join(dir.path, name), content);
+  }
   await run(dir.path);
 }
 
@@ -430,6 +433,29 @@ images:
       'a.yaml': '---\nowner: a\nimages:\n  - { source: alpine, tags: [{ names: [v1] }] }\n---\nowner: b\nimages: []\n',
     });
     expect(issues).toEqual(['a.yaml:5:1: a config file holds one YAML document, and a second one starts here (after "---"); put it in a file of its own']);
+  });
+
+  test('team files: .YAML/.YML in any case and files in sub-directories are read; dot entries (..data) are not', async () => {
+    const team = (source: string): string => `owner: team-x\nimages:\n  - { source: ${source}, tags: [{ names: [latest] }] }\n`;
+    const config = await load({
+      'targets.yaml': TARGETS,
+      'B.YAML': team('alpine'),
+      'c.Yml': team('busybox'),
+      'c.yaml.bak': team('nginx'),
+      'teams/storage/d.yaml': team('quay.io/x/d'),
+      '..data/e.yaml': team('quay.io/x/e'),
+      '.hidden/f.yaml': team('quay.io/x/f'),
+    });
+    expect(config.images.map((image) => image.id)).toEqual(['B.YAML#docker.io/library/alpine', 'c.Yml#docker.io/library/busybox', 'teams/storage/d.yaml#quay.io/x/d']);
+  });
+
+  test('a config directory without any team file is an issue, not "nothing to do"; a misnamed targets file is named', async () => {
+    expect(await issuesOf({ 'targets.yaml': TARGETS })).toEqual([
+      '.: no team file in the config directory: every *.yaml / *.yml file besides targets.yaml (also in sub-directories) is one; nothing would be mirrored',
+    ]);
+    expect(await issuesOf({ 'targets.yaml': TARGETS, 'Targets.YAML': TARGETS, 'a.yaml': 'owner: a\nimages:\n  - { source: alpine, tags: [{ names: [latest] }] }\n' })).toEqual([
+      'Targets.YAML: name this file targets.yaml: the targets file is read by that exact name',
+    ]);
   });
 
   test('credential-looking keys are refused anywhere, without echoing their values', () => {

@@ -31,7 +31,36 @@ export interface ReadMirrorConfigOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-const isTeamFileName = (name: string): boolean => !name.startsWith('.') && /\.ya?ml$/.test(name) && name !== TARGETS_FILE;
+// `.yaml`/`.yml` in any case: an editor on Windows may write `B.YAML`.
+const YAML_NAME = /\.ya?ml$/i;
+const TARGETS_NAME = /^targets\.ya?ml$/i;
+/** How deep sub-directories of the config directory are read (a bound for symlinked directory loops). */
+const MAX_DEPTH = 8;
+
+/**
+ * The team files under `dir`, relative with `/` (`teams/storage.yaml`), in byte order: every `*.yaml`/`*.yml`
+ * (any case) but the top-level `targets.yaml`, in sub-directories too. Entries starting with `.` are skipped,
+ * so a Kubernetes ConfigMap mount's `..data` and `..2026_…` entries are (its files are symlinks beside them).
+ */
+async function listTeamFiles(dir: string, names: readonly string[], prefix = '', depth = 0): Promise<string[]> {
+  const found: string[] = [];
+  for (const name of names) {
+    if (name.startsWith('.')) continue;
+    const relative = prefix === '' ? name : `${prefix}/${name}`;
+    if (YAML_NAME.test(name)) {
+      if (relative !== TARGETS_FILE) found.push(relative);
+      continue;
+    }
+    if (depth >= MAX_DEPTH) continue;
+    const info = await stat(join(dir, relative)).catch(() => undefined);
+    if (info?.isDirectory() !== true) continue;
+    const inner = await readdir(join(dir, relative)).catch(() => undefined);
+    // An unreadable sub-directory is listed as a file, whose read then says why.
+    if (inner === undefined) found.push(relative);
+    else found.push(...(await listTeamFiles(dir, inner, relative, depth + 1)));
+  }
+  return found;
+}
 
 function fileIssue(file: string, message: string): ConfigIssue {
   return { file, line: undefined, column: undefined, path: '', message };
@@ -99,8 +128,8 @@ function decodeUtf8(file: string, bytes: Buffer): string | ConfigIssue {
 
 /**
  * Reads and validates every file of a config directory on its own: `targets.yaml`, and each other `*.yaml` /
- * `*.yml` (names starting with `.` are skipped, so a Kubernetes ConfigMap mount's `..data` entries are) as a
- * team file. Never throws for bad content: each result holds its file's value or all of its issues. Use
+ * `*.yml` (any case; in sub-directories too, named `dir/file.yaml`; names starting with `.` are skipped, so a
+ * Kubernetes ConfigMap mount's `..data` entries are) as a team file. Never throws for bad content: each result holds its file's value or all of its issues. Use
  * {@link assembleMirrorConfig} on the valid ones.
  *
  * @throws {SyncError} `invalid_config` when the directory itself cannot be read.
@@ -130,7 +159,7 @@ export async function readMirrorConfigFiles(dir: string, options: ReadMirrorConf
     if (bytes.byteLength > MAX_CONFIG_FILE_BYTES) return fileIssue(file, tooBig(bytes.byteLength));
     return decodeUtf8(file, bytes);
   };
-  const teamNames = names.filter(isTeamFileName).sort();
+  const teamNames = (await listTeamFiles(dir, names)).sort();
   const [targetsText, ...teamTexts] = await Promise.all([
     names.includes(TARGETS_FILE)
       ? read(TARGETS_FILE)
@@ -142,7 +171,10 @@ export async function readMirrorConfigFiles(dir: string, options: ReadMirrorConf
   const teams = teamNames.map((file, index): ConfigFileResult<TeamFile> => {
     const content = teamTexts[index];
     if (typeof content !== 'string') return { file, ok: false, issues: [content ?? fileIssue(file, 'unreadable')] };
-    if (file === 'targets.yml') return { file, ok: false, issues: [fileIssue(file, `name this file ${TARGETS_FILE}: the targets file is read by that exact name`)] };
+    if (TARGETS_NAME.test(file)) return { file, ok: false, issues: [fileIssue(file, `name this file ${TARGETS_FILE}: the targets file is read by that exact name`)] };
+    if (TARGETS_NAME.test(file.slice(file.lastIndexOf('/') + 1))) {
+      return { file, ok: false, issues: [fileIssue(file, `${TARGETS_FILE} is read at the top of the config directory only; move it there, or rename this team file`)] };
+    }
     return parseTeamFile(content, file);
   });
   return { dir, targets, teams };
@@ -251,6 +283,9 @@ function issueOrder(fileOrder: ReadonlyMap<string, number>): (a: ConfigIssue, b:
 export function collectConfigIssues(files: MirrorConfigFiles): { config: MirrorConfig | undefined; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
   for (const result of [files.targets, ...files.teams]) if (!result.ok) issues.push(...result.issues);
+  if (files.teams.length === 0) {
+    issues.push(fileIssue('.', `no team file in the config directory: every *.yaml / *.yml file besides ${TARGETS_FILE} (also in sub-directories) is one; nothing would be mirrored`));
+  }
   let config: MirrorConfig | undefined;
   if (files.targets.ok) {
     const targets = files.targets.value;
