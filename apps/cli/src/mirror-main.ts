@@ -29,11 +29,14 @@ class MirrorFailure extends Error {
   override readonly name = 'MirrorFailure';
   readonly lines: readonly string[];
   readonly exitCode: ExitCode;
+  /** Config problems, for the `-o json` document (files under the config directory). */
+  readonly issues: readonly ConfigIssue[] | undefined;
 
-  constructor(lines: readonly string[], exitCode: ExitCode) {
+  constructor(lines: readonly string[], exitCode: ExitCode, issues?: readonly ConfigIssue[]) {
     super(lines.join('\n'));
     this.lines = lines;
     this.exitCode = exitCode;
+    this.issues = issues;
   }
 }
 
@@ -53,7 +56,8 @@ async function syncFailure(error: unknown, dir: string | undefined): Promise<Mir
   if (error.code === 'invalid_config') {
     const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
     const head = issues.length === 0 ? error.detail.split('\n', 1)[0] ?? error.detail : `invalid mirror config ${dir ?? ''} (${count}); nothing was planned or copied:`;
-    return new MirrorFailure([head, ...issues.map((issue) => `  ${issueLine(issue, dir, formatConfigIssue)}`)], EXIT.usage);
+    const located = issues.map((issue) => (dir === undefined ? issue : { ...issue, file: join(dir, issue.file) }));
+    return new MirrorFailure([head, ...issues.map((issue) => `  ${issueLine(issue, dir, formatConfigIssue)}`)], EXIT.usage, located);
   }
   if (error.code === 'invalid_convert_input') {
     const head = error.detail.split('\n', 1)[0] ?? error.detail;
@@ -88,7 +92,25 @@ function sameRepository(text: string, source: ImageReference): boolean {
   }
 }
 
+/** `--image` names a repository: a tag or digest in it would be ignored, so it is a usage error. */
+function checkImageFilter(image: string | undefined): void {
+  if (image === undefined) return;
+  let reference: ImageReference;
+  try {
+    reference = parseImageReference(image);
+  } catch {
+    return; // not a reference: matched against image ids later, and named there when nothing matches
+  }
+  if (reference.tag === undefined && reference.digest === undefined) return;
+  const what = reference.digest === undefined ? 'a tag' : 'a digest';
+  const named = image.split('@')[0] ?? image;
+  const colon = named.indexOf(':', named.lastIndexOf('/') + 1);
+  const repository = colon === -1 ? named : named.slice(0, colon);
+  throw new CliError('usage', `--image names a source repository, not ${what}: use --image ${repository} (the team file's rules choose the tags)`);
+}
+
 async function loadAndPlan(args: MirrorRunArgs, context: CommandContext, io: MainIo): Promise<{ config: MirrorConfig; plan: Plan }> {
+  checkImageFilter(args.image);
   const { loadMirrorConfig, planMirror } = await import('@scanner/sync');
   const signal = io.signal;
   const config = await loadMirrorConfig(args.configDir, { signal });
@@ -190,8 +212,10 @@ export async function mirrorMain(argv: readonly string[], io: MainIo, version: s
   let dir: string | undefined;
   let deadline: Deadline | undefined;
   let commandName = '';
+  let json = false;
   try {
     const args = parseMirrorCommandLine(argv);
+    json = args.kind !== 'help' && args.output === 'json';
     if (args.kind === 'help') {
       io.stdout.write(`${mirrorHelpText(args.command)}\nEvery command: scanner --help\n`);
       return EXIT.ok;
@@ -225,6 +249,11 @@ export async function mirrorMain(argv: readonly string[], io: MainIo, version: s
       diagnostic(head);
       for (const line of rest) io.stderr.write(`${redact(line)}\n`);
       if (debug) io.stderr.write(`${redact(debugStack(error))}\n`);
+      // -o json: the document a machine reader expects, empty but for every config problem.
+      if (json && failure.issues !== undefined && commandName !== '') {
+        const issues = failure.issues.map((issue) => ({ file: issue.file, line: issue.line ?? null, column: issue.column ?? null, path: issue.path, message: redact(issue.message) }));
+        io.stdout.write(formatJson({ items: [], errors: [], issues }));
+      }
       return failure.exitCode;
     }
     const report = reportError(error);

@@ -183,7 +183,11 @@ describe('scanner plan', () => {
     source.resetRequests();
     const run = await runCli(['plan', '--config', config, '-o', 'json']);
     expect(run.code).toBe(2);
-    expect(run.stdout).toBe('');
+    // -o json: a document with no items and every issue, so a machine reader gets JSON on exit 2 too.
+    const document = JSON.parse(run.stdout) as { items: unknown[]; errors: unknown[]; issues: { file: string; line: number | null; column: number | null; path: string; message: string }[] };
+    expect(Object.keys(document)).toEqual(['items', 'errors', 'issues']);
+    expect(document.items).toEqual([]);
+    expect(document.issues).toContainEqual(expect.objectContaining({ file: join(config, 'team-c.yaml'), line: 6, path: 'images[0].targets', message: expect.stringContaining('nowhere') as string }));
     const lines = run.stderr.trimEnd().split('\n');
     expect(lines[0]).toMatch(new RegExp(`^scanner: invalid mirror config ${config} \\(\\d+ problems\\); nothing was planned or copied:$`));
     const issues = lines.slice(1);
@@ -196,8 +200,17 @@ describe('scanner plan', () => {
 
     const sync = await runCli(['sync', '--config', config]);
     expect(sync.code).toBe(2);
+    expect(sync.stdout).toBe('');
     expect(sync.stderr).toBe(run.stderr);
     expect(targets.main.repositories()).toEqual([]);
+  });
+
+  test('--image with a tag or digest is a usage error (exit 2): tags are chosen by the rules', async () => {
+    await using targets = await startTargets();
+    const config = await writeConfig(targets, { 'team-apps.yaml': teamApps() });
+    const run = await runCli(['plan', '--config', config, '--image', `${sourceHost}/apps/web:1.0.0`]);
+    expect(run).toMatchObject({ code: 2, stdout: '' });
+    expect(run.stderr).toBe(`scanner: --image names a source repository, not a tag: use --image ${sourceHost}/apps/web (the team file's rules choose the tags)\n`);
   });
 
   test('a missing config directory or targets.yaml is a config error (exit 2)', async () => {
