@@ -191,6 +191,20 @@ describe('resolveDigest', () => {
     expect(registry.requests.map((r) => r.method)).toEqual(['HEAD', 'GET']);
   });
 
+  test('a Docker-Content-Digest that is not a digest is never the answer: HEAD falls back to GET, which computes it (break-scan F12)', async () => {
+    const lab = contentRegistry();
+    const { digest, bytes } = lab.image({ os: 'linux', architecture: 'amd64' }, { tag: '1.0' });
+    for (const bad of ['sha256:zzz', `sha256:${'a'.repeat(63)}`, 'md5:abc', 'sha256']) {
+      await using registry = await startServer((request, response) => {
+        response.writeHead(200, { 'content-type': OCI_MANIFEST, 'docker-content-digest': bad }).end(request.method === 'HEAD' ? undefined : bytes);
+      });
+      await using t = testClient();
+      expect(await t.client.resolveDigest(`${registry.host}/a/b:1.0`)).toBe(digest);
+      expect(registry.requests.map((r) => r.method)).toEqual(['HEAD', 'GET']);
+      expect((await t.client.getManifest(`${registry.host}/a/b:1.0`)).digest).toBe(digest);
+    }
+  });
+
   test('HEAD without Docker-Content-Digest → GET, digest computed from the bytes', async () => {
     const lab = contentRegistry();
     const { digest, bytes } = lab.image({ os: 'linux', architecture: 'amd64' }, { tag: '1.0' });

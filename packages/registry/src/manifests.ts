@@ -2,7 +2,7 @@ import type { ImageReference, Platform } from '@scanner/image';
 import { authorizedSend, repositoryScope } from './auth.ts';
 import { readBody, retryBrokenBody } from './body.ts';
 import { RegistryError, contentFailure } from './errors.ts';
-import { MANIFEST_MEDIA_TYPES, computeDigest, formatPlatform, withDigest, parseDigest, parseManifest, platformMatches } from '@scanner/image';
+import { MANIFEST_MEDIA_TYPES, computeDigest, formatPlatform, withDigest, isDigest, parseDigest, parseManifest, platformMatches } from '@scanner/image';
 import type { Descriptor, DescriptorPlatform, ParsedManifest } from '@scanner/image';
 import { errorFromResponse } from './response-error.ts';
 import { v2Url } from './session.ts';
@@ -138,7 +138,7 @@ const HEAD_REFUSED = new Set([400, 403, 404, 405, 501]);
 
 /**
  * The digest a tag points to: HEAD with the full Accept list, falling back to GET when HEAD is refused or
- * lacks `Docker-Content-Digest`. A reference with a digest resolves without a request. With `platform`, the
+ * lacks a valid `Docker-Content-Digest` (sha256 or sha512 with its full hex length). A reference with a digest resolves without a request. With `platform`, the
  * digest of that platform's manifest.
  */
 export async function resolveDigest(session: Session, reference: ImageReference, options: GetManifestOptions = {}): Promise<string> {
@@ -150,7 +150,9 @@ export async function resolveDigest(session: Session, reference: ImageReference,
   await discard(response.body);
   if (response.status === 200) {
     const header = headerValue(response.headers, 'docker-content-digest');
-    if (header !== undefined && /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(header)) return header;
+    // A header that is not a digest we can check (sha256:zzz, a truncated hex) is treated as missing: the
+    // GET below computes the digest from the bytes, so a malformed header is never the answer.
+    if (header !== undefined && isDigest(header)) return header;
   } else if (!HEAD_REFUSED.has(response.status)) {
     throw await errorFromResponse(context, runtime, request, response, `resolving ${describe(reference)}`);
   }

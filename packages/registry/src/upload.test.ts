@@ -199,6 +199,22 @@ describe('putManifest', () => {
     expect(lab.manifests.get('v1')).toEqual({ bytes, type });
   });
 
+  test('a Docker-Content-Digest echo that is not a digest is invalid_response naming the registry, never printed (break-scan F12)', async () => {
+    const lab = uploadRegistry();
+    await using registry = await startServer((request, response) => {
+      if (request.method === 'PUT') response.writeHead(201, { 'docker-content-digest': 'sha256:zzz' }).end();
+      else lab.handler(request, response);
+    });
+    await using t = testClient();
+    const manifest = t.client.putManifest(`${registry.host}/a/b:v1`, Buffer.from('{}'), { mediaType: 'application/json' });
+    await expect(manifest).rejects.toMatchObject({ code: 'invalid_response', registry: registry.host });
+    await expect(manifest).rejects.not.toThrow(/zzz/);
+    const blobBytes = Buffer.from('a blob');
+    const blob = t.client.uploadBlob(`${registry.host}/a/b`, blobBytes, { digest: computeDigest(blobBytes) });
+    await expect(blob).rejects.toMatchObject({ code: 'invalid_response', registry: registry.host });
+    await expect(blob).rejects.not.toThrow(/zzz/);
+  });
+
   test('bytes that do not match the reference digest are refused', async () => {
     await using t = testClient();
     await expect(t.client.putManifest(`127.0.0.1:1/a/b@${computeDigest('x')}`, Buffer.from('{}'), { mediaType: 'application/json' })).rejects.toMatchObject({

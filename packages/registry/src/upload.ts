@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
 import type { ImageReference } from '@scanner/image';
-import { computeDigest, createDigester, parseDigest } from '@scanner/image';
+import { computeDigest, createDigester, isDigest, parseDigest } from '@scanner/image';
 import { authorizedSend, repositoryScope } from './auth.ts';
 import { blobExists, checkedDigest } from './blobs.ts';
 import { RegistryError } from './errors.ts';
@@ -160,6 +160,7 @@ export async function uploadBlob(
     if (put.status !== 201) throw await fail(put, 'PUT', target, `completing the upload of ${finalDigest}`);
     await discard(put.body);
     const echoed = headerValue(put.headers, 'docker-content-digest');
+    if (echoed !== undefined) checkEchoedDigest(context.registry, repository, echoed, `completing the upload of ${finalDigest}`);
     if (echoed !== undefined && echoed !== finalDigest) {
       throw new RegistryError('digest_mismatch', `${context.registry} stored the blob as ${echoed}, not ${finalDigest}`, { registry: context.registry, repository });
     }
@@ -270,8 +271,18 @@ export async function putManifest(session: Session, reference: ImageReference, b
   if (response.status !== 201) throw await pushFailure(context, runtime, request, response, `pushing the manifest ${repository}:${target}`, 'manifest');
   await discard(response.body);
   const echoed = headerValue(response.headers, 'docker-content-digest');
+  if (echoed !== undefined) checkEchoedDigest(context.registry, repository, echoed, `pushing the manifest ${repository}:${target}`);
   if (echoed !== undefined && echoed !== digest) {
     throw new RegistryError('digest_mismatch', `${context.registry} stored the manifest ${displayUrl(url)} as ${echoed}, not ${digest}`, { registry: context.registry, repository });
   }
   return { digest, subject: headerValue(response.headers, 'oci-subject') };
+}
+
+/**
+ * Throws `invalid_response` when a `Docker-Content-Digest` the registry echoed is not a digest (`sha256:zzz`);
+ * the value itself is left out of the message, since it is registry data that may hold anything.
+ */
+function checkEchoedDigest(registry: string, repository: string, echoed: string, action: string): void {
+  if (isDigest(echoed)) return;
+  throw new RegistryError('invalid_response', `${registry} answered ${action} with a Docker-Content-Digest header that is not a digest`, { registry, repository });
 }
