@@ -187,25 +187,24 @@ interface Wanted {
 
 function wantedTags(image: MirrorImage, target: MirrorTarget, selection: Selection, errors: PlanError[]): Wanted[] {
   const isMutable = image.mutable.length === 0 ? () => false : createTagFilter({ allow: image.mutable });
-  const byTarget = new Map<string, Wanted>();
-  const claim = (wanted: Wanted, from: string): void => {
-    const first = byTarget.get(wanted.targetTag);
-    if (first === undefined) {
-      byTarget.set(wanted.targetTag, wanted);
-      return;
-    }
-    errors.push(
-      issue(image, target.name, 'target_tag_conflict', `target tag "${wanted.targetTag}" would be written from ${String(first.source)} and from ${from}; kept the first (fix targetTag or the pinned tag)`),
-    );
-  };
+  const pinnedTags = new Map<string, Wanted>();
   // Pinned digests first: their tag was written by hand, so it wins over a computed one.
   for (const pin of selection.pinned) {
     if (isReferrersTag(pin.tag)) {
       errors.push(issue(image, target.name, 'reserved_target_tag', `the pinned tag "${pin.tag}" is a name of the referrers tag schema (sha256-<hex>, cosign's .sig/.att/.sbom); the digest is left out`));
       continue;
     }
-    claim({ source: withDigest(image.source, pin.digest), targetTag: pin.tag, byDigest: true, knownDigest: pin.digest }, `${String(image.source)}@${pin.digest}`);
+    const from = `${String(image.source)}@${pin.digest}`;
+    const first = pinnedTags.get(pin.tag);
+    if (first !== undefined) {
+      errors.push(issue(image, target.name, 'target_tag_conflict', `target tag "${pin.tag}" is pinned to ${String(first.source)} and to ${from}; kept the first (fix the pinned tag)`));
+      continue;
+    }
+    pinnedTags.set(pin.tag, { source: withDigest(image.source, pin.digest), targetTag: pin.tag, byDigest: true, knownDigest: pin.digest });
   }
+  // Computed names (targetTag): several source tags turning into one name is a conflict in which no tag wins,
+  // since which one a user meant (the newest? a "major" alias?) cannot be told.
+  const computed = new Map<string, Wanted[]>();
   for (const [tag, digest] of [...selection.tags].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const name = targetTagName(image.targetTag, tag);
     if (!isTagName(name)) {
@@ -218,9 +217,24 @@ function wantedTags(image: MirrorImage, target: MirrorTarget, selection: Selecti
       );
       continue;
     }
-    claim({ source: withTag(image.source, tag), targetTag: name, byDigest: isMutable(tag), knownDigest: digest }, `${String(image.source)}:${tag}`);
+    const wanted: Wanted = { source: withTag(image.source, tag), targetTag: name, byDigest: isMutable(tag), knownDigest: digest };
+    computed.set(name, [...(computed.get(name) ?? []), wanted]);
   }
-  return [...byTarget.values()];
+  const result = [...pinnedTags.values()];
+  for (const [name, candidates] of computed) {
+    const list = candidates.map((candidate) => String(candidate.source)).join(', ');
+    const pinned = pinnedTags.get(name);
+    if (pinned !== undefined) {
+      errors.push(issue(image, target.name, 'target_tag_conflict', `target tag "${name}" is the pinned tag of ${String(pinned.source)}; left out ${list} (fix targetTag or the pinned tag)`));
+    } else if (candidates.length > 1) {
+      errors.push(
+        issue(image, target.name, 'target_tag_conflict', `target tag "${name}" would be written from ${list}; none of them is copied (fix targetTag so that each selected tag gets its own name)`),
+      );
+    } else {
+      result.push(...candidates);
+    }
+  }
+  return result;
 }
 
 /** Manifest GETs the sync will make per source registry: see {@link Plan.pulls} and the README. */
