@@ -97,6 +97,23 @@ describe('parseCommandLine', () => {
     }
   });
 
+  test('a Redis URL whose path is not a database number is a usage error naming the path, never the password (break-scan F13)', () => {
+    for (const path of ['/abc', '/-1', '/1.5', '/0/x']) {
+      let caught: unknown;
+      try {
+        parseCommandLine(['select', 'nginx', '--cache', `redis://:hunter2@127.0.0.1:6379${path}`]);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toMatchObject({ code: 'invalid_argument', fields: { field: '--cache' } });
+      expect((caught as Error).message).toContain(`the database ${JSON.stringify(path.slice(1))}`);
+      expect((caught as Error).message).not.toContain('hunter2');
+    }
+    for (const path of ['', '/', '/0', '/15']) {
+      expect(parseCommandLine(['tags', 'nginx', '--cache', `redis://127.0.0.1:6379${path}`])).toMatchObject({ registry: { cache: { kind: 'redis' } } });
+    }
+  });
+
   test('--platform is accepted by inspect, refused by digest', () => {
     expect(parseCommandLine(['inspect', 'nginx', '--platform', 'linux/arm64'])).toMatchObject({ platforms: ['linux/arm64'], policy: undefined });
     expect(() => parseCommandLine(['digest', 'nginx', '--platform', 'linux/arm64'])).toThrow('--platform does not apply to scanner digest (only to scanner select, scanner inspect)');

@@ -207,7 +207,16 @@ function parseCache(text: string): CacheSpec {
   } catch {
     url = undefined;
   }
-  if (url !== undefined && (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '') return { kind: 'redis', url: text };
+  if (url !== undefined && (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '') {
+    // The path is the database number (none is 0); Redis itself says whether it has that many databases.
+    const database = url.pathname.replace(/^\//, '');
+    if (!/^\d{0,9}$/.test(database)) {
+      throw new CliError('invalid_argument', `--cache: the database ${JSON.stringify(database)} in the Redis URL's path is not a number; use e.g. redis://host:6379/0, or leave the path out`, {
+        field: '--cache',
+      });
+    }
+    return { kind: 'redis', url: text };
+  }
   // The value may be a URL with a password in it: name its scheme only.
   const scheme = url === undefined ? '' : ` (scheme "${url.protocol}")`;
   throw new CliError('invalid_argument', `--cache takes "memory" or a Redis URL like redis://host:6379/0${scheme}`, { field: '--cache' });

@@ -81,7 +81,12 @@ export function createRedisCache(options: RedisCacheOptions = {}): RedisCache {
   }
   const injected = options.client;
   const url = options.url ?? DEFAULT_URL;
-  const server = injected === undefined ? checkUrl(url) : `${injected.options.host ?? '127.0.0.1'}:${injected.options.port ?? 6379}`;
+  const target = injected === undefined ? checkUrl(url) : undefined;
+  const server = target?.server ?? `${injected?.options.host ?? '127.0.0.1'}:${injected?.options.port ?? 6379}`;
+  // The database is selected by us after connecting (not by ioredis from the url), so a number the server
+  // does not have fails the calls with what Redis said instead of silently using database 0.
+  const database = target?.database ?? 0;
+  let refusedDatabase: RedisCacheError | undefined;
   const prefix = `${keyPrefix}${namespace}:`;
   const tls = injected === undefined ? url.startsWith('rediss:') : injected.options.tls !== undefined;
 
@@ -97,7 +102,7 @@ export function createRedisCache(options: RedisCacheOptions = {}): RedisCache {
   }
 
   function createClient(): Redis {
-    const redis = new Redis(url, {
+    const redis = new Redis(target?.withoutDatabase ?? url, {
       lazyConnect: true,
       // Fail calls while disconnected instead of queueing them until Redis returns: a cache miss is cheaper.
       enableOfflineQueue: false,
@@ -135,6 +140,23 @@ export function createRedisCache(options: RedisCacheOptions = {}): RedisCache {
     } finally {
       redis.off('error', listen);
     }
+    if (database !== 0) await selectDatabase(redis);
+  }
+
+  /** `SELECT database`; ioredis then re-selects it on every reconnection. A refusal closes the client for good. */
+  async function selectDatabase(redis: Redis): Promise<void> {
+    try {
+      await redis.select(database);
+    } catch (error) {
+      const said = error instanceof Error ? error.message : String(error);
+      const hint = 'use a database number the server has (0 to 15 on a default Redis, see its `databases` setting)';
+      refusedDatabase = new RedisCacheError('config', `Redis at ${server} refused database ${database} of the url: it answered "${said}"`, {
+        cause: error,
+        hints: { library: hint, config: hint, cli: hint },
+      });
+      redis.disconnect();
+      throw refusedDatabase;
+    }
   }
 
   /** Resolves once the client can take commands, or rejects at once when Redis is known to be down. */
@@ -168,6 +190,7 @@ export function createRedisCache(options: RedisCacheOptions = {}): RedisCache {
   async function run<T>(operation: string, signal: AbortSignal | undefined, command: (redis: Redis) => Promise<T>): Promise<T> {
     if (closing !== undefined) throw new RedisCacheError('closed', `${operation}() was called after close(); create a new cache`);
     throwIfAborted(operation, signal);
+    if (refusedDatabase !== undefined) throw refusedDatabase;
     const redis = client();
     await ready(redis, operation, signal);
     return bound(command(redis), { operation, timeoutMs: commandTimeoutMs, what: 'commandTimeoutMs', signal });
@@ -342,8 +365,11 @@ function checkPositive(value: unknown, name: string): number {
   return value;
 }
 
-/** Validates the URL and answers `host:port` for messages, which never carry its credentials. */
-function checkUrl(url: unknown): string {
+/**
+ * Validates the URL and answers `host:port` for messages (which never carry its credentials), the database
+ * number of its path (`/2`; none is 0) and the URL without that path, for ioredis.
+ */
+function checkUrl(url: unknown): { server: string; database: number; withoutDatabase: string } {
   if (typeof url !== 'string') throw new RedisCacheError('config', `url must be a string, got ${quote(url)}`);
   let parsed: URL;
   try {
@@ -354,7 +380,15 @@ function checkUrl(url: unknown): string {
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
     throw new RedisCacheError('config', `url ${quote(redact(url))} must start with redis:// or rediss://`);
   }
-  return `${parsed.hostname}:${parsed.port === '' ? '6379' : parsed.port}`;
+  const path = /^\/?(\d{0,9})$/.exec(parsed.pathname);
+  if (path === null) {
+    throw new RedisCacheError('config', `the path of url ${quote(redact(url))} is not a database number; end the url in one, as in redis://host:6379/0, or leave the path out`, {
+      hints: { library: 'end the url in a database number such as /0, or leave the path out', config: 'end the url in a database number such as /0, or leave the path out', cli: 'end the url in a database number such as /0, or leave the path out' },
+    });
+  }
+  const database = Number(path[1] ?? '');
+  parsed.pathname = '';
+  return { server: `${parsed.hostname}:${parsed.port === '' ? '6379' : parsed.port}`, database, withoutDatabase: parsed.href };
 }
 
 function redact(url: string): string {

@@ -75,3 +75,53 @@ describe.skipIf(!hasBinary('redis-server'))('Redis authentication and TLS failur
     await cache.close();
   });
 });
+
+// break-scan F13: the database number in the url's path is checked before ioredis sees it (ioredis sent
+// `SELECT NaN` and its rejection escaped uncaught), and a number the server lacks fails instead of using db 0.
+describe.skipIf(!hasBinary('redis-server'))('the database in the url', () => {
+  let redis: RedisServer;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+
+  afterAll(async () => {
+    await redis[Symbol.asyncDispose]();
+  });
+
+  test.each(['abc', '-1', '1.5', '0/x', '1e3'])('a path /%s that is not a database number is a config error at creation', (path) => {
+    let error: RedisCacheError | undefined;
+    try {
+      createRedisCache({ url: `redis://:pw-secret@127.0.0.1:${redis.port}/${path}` });
+    } catch (caught) {
+      error = caught as RedisCacheError;
+    }
+    expect(error?.code).toBe('config');
+    expect(error?.message).toContain('database number');
+    expect(error?.message).not.toContain('pw-secret');
+  });
+
+  test('a database the server does not have fails with what Redis said, and nothing lands in db 0', async () => {
+    const cache = createRedisCache({ url: `redis://127.0.0.1:${redis.port}/99` });
+    for (let call = 0; call < 2; call++) {
+      const error = await failureOf(cache.set('key', 1, { ttlMs: 60_000 }));
+      expect(error.code).toBe('config');
+      expect(error.message).toContain('database 99');
+      expect(error.message).toContain('DB index is out of range');
+    }
+    await cache.close();
+    const admin = new Redis(redis.url);
+    expect(await admin.dbsize()).toBe(0);
+    admin.disconnect();
+  });
+
+  test('a database the server has is used', async () => {
+    const cache = createRedisCache({ url: `redis://127.0.0.1:${redis.port}/3` });
+    await cache.set('key', 1, { ttlMs: 60_000 });
+    expect(await cache.get('key')).toBe(1);
+    await cache.close();
+    const admin = new Redis(`${redis.url}/3`);
+    expect(await admin.dbsize()).toBe(1);
+    admin.disconnect();
+  });
+});
