@@ -205,6 +205,31 @@ function count(items: readonly SyncItem[], result: SyncResult): number {
 }
 
 /**
+ * One line per failed tag; a target repository that does not exist is one line for all its tags (the same
+ * `repository_missing` error, which says to create it, would otherwise repeat per tag).
+ */
+function failureLines(items: readonly SyncItem[]): string {
+  let text = '';
+  const missing = new Map<string, { tags: string[]; message: string }>();
+  for (const item of items) {
+    if (item.error === null) continue;
+    if (item.error.code !== 'repository_missing') {
+      text += `  ✗ ${item.target}: ${item.error.code}: ${item.error.message}\n`;
+      continue;
+    }
+    const colon = item.target.lastIndexOf(':');
+    const repository = colon > item.target.lastIndexOf('/') ? item.target.slice(0, colon) : item.target;
+    const entry = missing.get(repository) ?? { tags: [], message: item.error.message };
+    entry.tags.push(item.target.slice(repository.length + 1));
+    missing.set(repository, entry);
+  }
+  for (const [repository, { tags, message }] of missing) {
+    text += `  ✗ ${repository} (${plural(tags.length, 'tag')}: ${tags.join(', ')}): repository_missing: ${message}\n`;
+  }
+  return text;
+}
+
+/**
  * `scanner sync`: per team and target, the tags copied, updated and failed (with the error), the count skipped;
  * then blob and request figures and a summary.
  */
@@ -221,7 +246,7 @@ export function syncTable(report: SyncReport): string {
         ...done.map((item) => ['', item.result, item.source, item.target, ...(digests ? [shortDigest(item.sourceDigest)] : [])]),
       ]);
     }
-    for (const item of done) if (item.error !== null) text += `  ✗ ${item.target}: ${item.error.code}: ${item.error.message}\n`;
+    text += failureLines(done);
     text += errorLines(group.errors);
     text += '\n';
   }

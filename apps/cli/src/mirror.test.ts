@@ -8,6 +8,7 @@ import { tempDir } from '@scanner/test-lab';
 import type { TempDir } from '@scanner/test-lab';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli } from './cli.fixture.ts';
+import { syncTable } from './mirror-output.ts';
 import type { PlanJson, SyncJson } from './mirror-output.ts';
 import { progressMode } from './progress.ts';
 
@@ -326,6 +327,22 @@ describe('scanner sync', () => {
       stall.closeAllConnections();
       await new Promise((resolve) => stall.close(resolve));
     }
+  });
+
+  test('a missing target repository is one line per repository in the table, naming its tags', () => {
+    const base = { owner: 'team-a', targetName: 'main', action: 'copy' as const, sourceDigest: null, targetDigest: null, imageId: 'a.yaml#x', file: 'a.yaml', mutable: false, referrers: true, provenance: false };
+    const message = 'mirror.example.io/ecr/nginx does not exist and mirror.example.io does not create repositories on push; create the repository ecr/nginx …';
+    const items = ['1.25.0', '1.26.0', '1.27.0'].map((tag) => ({
+      ...base,
+      source: `docker.io/library/nginx:${tag}`,
+      target: `mirror.example.io/ecr/nginx:${tag}`,
+      result: 'failed' as const,
+      error: { code: 'repository_missing', message },
+    }));
+    const stats = { manifestsPut: 0, blobsUploaded: 0, blobsMounted: 0, blobsExisting: 0, blobsKnown: 0, bytesUploaded: 0, referrersCopied: 0, provenanceWritten: 0, pulls: {}, mirrorPulls: {} };
+    const text = syncTable({ items, errors: [], stats });
+    const lines = text.split('\n').filter((line) => line.includes('✗'));
+    expect(lines).toEqual([`  ✗ mirror.example.io/ecr/nginx (3 tags: 1.25.0, 1.26.0, 1.27.0): repository_missing: ${message}`]);
   });
 
   test('a moved mutable tag is updated', async () => {

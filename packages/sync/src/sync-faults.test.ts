@@ -167,6 +167,9 @@ describe.skipIf(missing.length > 0)('syncPlan under faults', () => {
       expect(entry.error?.code).toBe('repository_missing');
       expect(entry.error?.message).toContain(repository);
       expect(entry.error?.message).toMatch(/create the repository/);
+      // The registry's own words (what tells a Harbor admin to create a project), no package name in front.
+      expect(entry.error?.message).toContain('repository name not known to registry');
+      expect(entry.error?.message).not.toMatch(/^@scanner\//);
     }
     // Not retried at the end, and no blob was attempted more than once per item.
     const posts = lab.main.proxy.requests().filter((request) => request.method === 'POST');

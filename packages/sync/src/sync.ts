@@ -94,7 +94,11 @@ export function isRepositoryMissing(error: unknown, target: ImageReference): boo
 
 function repositoryMissingError(target: ImageReference, cause: unknown): SyncError {
   const name = repositoryName(target);
-  return new SyncError('repository_missing', `${name} does not exist and ${target.registry} does not create repositories on push; create the repository ${target.repository} (a Harbor project, an ECR repository…) and run the sync again`, {
+  // The registry's own words say what to create (Harbor: "project harbortest not found"); registry error
+  // messages carry no credentials.
+  const said = isRegistryError(cause) ? (cause.detail.split('\n')[0] ?? '').slice(0, 300) : '';
+  const words = said === '' ? '' : ` (${target.registry} said: ${said})`;
+  return new SyncError('repository_missing', `${name} does not exist and ${target.registry} does not create repositories on push${words}; create the repository ${target.repository} (a Harbor project, an ECR repository…) and run the sync again`, {
     registry: target.registry,
     repository: target.repository,
     hints: { cli: `create ${name} in the registry, then run scanner sync again`, config: `create ${name}, or point this image's target elsewhere` },
@@ -105,10 +109,10 @@ function repositoryMissingError(target: ImageReference, cause: unknown): SyncErr
 // Messages of registry and sync errors are free of credentials by construction; anything else is reduced
 // to its message's first line.
 function itemError(error: unknown): { code: string; message: string } {
-  if (isSyncError(error) || isRegistryError(error)) return { code: error.code, message: error.message };
-  if (error instanceof Error && error.name === 'AbortError') return { code: 'aborted', message: '@scanner/sync: the copy was aborted' };
+  if (isSyncError(error) || isRegistryError(error)) return { code: error.code, message: error.detail };
+  if (error instanceof Error && error.name === 'AbortError') return { code: 'aborted', message: 'the copy was aborted' };
   const text = error instanceof Error ? error.message : String(error);
-  return { code: 'copy_failed', message: `@scanner/sync: ${text.split('\n')[0] ?? ''}` };
+  return { code: 'copy_failed', message: text.split('\n')[0] ?? '' };
 }
 
 // An item the run's signal stopped: `timeout` when the signal was a time limit (`AbortSignal.timeout`, whose
@@ -116,9 +120,9 @@ function itemError(error: unknown): { code: string; message: string } {
 function abortedError(signal: AbortSignal): { code: string; message: string } {
   const reason: unknown = signal.reason;
   if (reason instanceof Error && reason.name === 'TimeoutError') {
-    return { code: 'timeout', message: "@scanner/sync: the run's time limit ran out before this item finished; its target tag was not moved" };
+    return { code: 'timeout', message: "the run's time limit ran out before this item finished; its target tag was not moved" };
   }
-  return { code: 'aborted', message: '@scanner/sync: the sync was aborted before this item finished; its target tag was not moved' };
+  return { code: 'aborted', message: 'the sync was aborted before this item finished; its target tag was not moved' };
 }
 
 function parseItemReference(text: string, what: string): ImageReference {
