@@ -21,6 +21,17 @@ export interface ImageRecord {
   readonly dated: boolean;
 }
 
+/**
+ * Why the content of a digest was skipped (not an image, an unreadable config, …), kept under `skipped:` keys
+ * for `imageTtlMs` so that a warm scan replays the warning without a request. `dated` is true when the verdict
+ * came from reading an index's images, which a scan that reads only the index would not have reached.
+ */
+export interface SkipRecord {
+  readonly code: string;
+  readonly reason: string;
+  readonly dated: boolean;
+}
+
 /** What the tag strategy keeps about `repo:tag`, with a TTL: the digest, and the image once fetched. */
 export interface TagRecord {
   readonly digest: string;
@@ -36,6 +47,7 @@ const imageRecordSchema = z.object({
 });
 const tagRecordSchema = z.object({ digest: z.string(), image: imageRecordSchema.optional() });
 const tagListSchema = z.array(z.string());
+const skipRecordSchema = z.object({ code: z.string(), reason: z.string(), dated: z.boolean() });
 
 // Bumped whenever a record's shape changes, so that replicas on different versions never read each other's.
 const KEY_VERSION = 'v1';
@@ -43,13 +55,14 @@ const KEY_VERSION = 'v1';
 /**
  * Keys of the scanner's cache entries; `repository` is `registry/repository`. A backend stores them under its
  * namespace (`<namespace>:<key>`, e.g. `scanner:v1:tags:ghcr.io/org/app` with `@scanner/cache-redis`'s default),
- * and every one is written with a TTL: `tags:` for `tagListTtlMs`, `tag:` for `tagTtlMs`, `image:` for
- * `imageTtlMs`.
+ * and every one is written with a TTL: `tags:` for `tagListTtlMs`, `tag:` for `tagTtlMs`, `image:` and
+ * `skipped:` for `imageTtlMs`.
  */
 export const scanKeys = {
   tagList: (repository: string) => `${KEY_VERSION}:tags:${repository}`,
   tag: (repository: string, tag: string) => `${KEY_VERSION}:tag:${repository}:${tag}`,
   image: (repository: string, digest: string) => `${KEY_VERSION}:image:${repository}@${digest}`,
+  skipped: (repository: string, digest: string) => `${KEY_VERSION}:skipped:${repository}@${digest}`,
 };
 
 /**
@@ -64,6 +77,8 @@ export interface ScanCache {
   setTag(repository: string, tag: string, record: TagRecord, ttlMs: number): Promise<void>;
   image(repository: string, digest: string): Promise<ImageRecord | undefined>;
   setImage(repository: string, record: ImageRecord, ttlMs: number): Promise<void>;
+  skipped(repository: string, digest: string): Promise<SkipRecord | undefined>;
+  setSkipped(repository: string, digest: string, record: SkipRecord, ttlMs: number): Promise<void>;
   /** Cache operations that failed so far (each counted as a miss or a dropped write). */
   readonly failures: number;
 }
@@ -108,5 +123,7 @@ export function createScanCache(cache: Cache | undefined, onError: (error: unkno
     setTag: (repository, tag, record, ttlMs) => write(scanKeys.tag(repository, tag), record, ttlMs),
     image: (repository, digest) => read(scanKeys.image(repository, digest), imageRecordSchema),
     setImage: (repository, record, ttlMs) => write(scanKeys.image(repository, record.digest), record, ttlMs),
+    skipped: (repository, digest) => read(scanKeys.skipped(repository, digest), skipRecordSchema),
+    setSkipped: (repository, digest, record, ttlMs) => write(scanKeys.skipped(repository, digest), record, ttlMs),
   };
 }

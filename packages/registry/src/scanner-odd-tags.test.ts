@@ -1,5 +1,6 @@
 import { sha256Digest } from '@scanner/test-lab';
 import { describe, expect, test } from 'vitest';
+import type { Cache } from './cache.ts';
 import { createRegistryClient } from './client.ts';
 import type { RegistryEvent } from './events.ts';
 import { failure } from './failure.fixture.ts';
@@ -182,5 +183,78 @@ describe('what registry data leaves out is derived as peers derive it', () => {
       ['1.0.0', '2024-06-03T10:00:00.000Z'],
       ['0.9.0', '2024-06-02T00:00:00.000Z'],
     ]);
+  });
+});
+
+// break-scan F2: a digest's verdict ("not an image", "config unreadable") is as immutable as its metadata, so
+// a warm scan remembers it instead of fetching every chart, signature and odd tag again; it still warns.
+describe('skipped tags are remembered by digest in the cache', () => {
+  function recordingCache(): Cache & { readonly ttls: Map<string, number | undefined> } {
+    const entries = new Map<string, unknown>();
+    const ttls = new Map<string, number | undefined>();
+    return {
+      namespace: 'test',
+      ttls,
+      get: (key) => Promise.resolve(structuredClone(entries.get(key)) as never),
+      set: (key, value, options) => {
+        entries.set(key, structuredClone(value));
+        ttls.set(key, options?.ttlMs);
+        return Promise.resolve();
+      },
+      delete: (key) => {
+        entries.delete(key);
+        return Promise.resolve();
+      },
+    };
+  }
+
+  async function oddRepository() {
+    const quirk = await quirkRegistry('lab/app');
+    quirk.image(['1.0.0'], config('2024-01-01T00:00:00Z'));
+    const chartConfig = Buffer.from('{"name":"web"}');
+    quirk.put(['1.2.0'], { schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: 'application/vnd.cncf.helm.config.v1+json', digest: sha256Digest(chartConfig), size: chartConfig.byteLength }, layers: [] }, OCI_MANIFEST);
+    quirk.image(['1.3.0'], '{"architecture": "amd64", "os":');
+    return quirk;
+  }
+
+  test.each(['tag', 'digest'] as const)('warm %s strategy: no GET for a skipped tag (tag: no request at all), one warning per tag per scan', async (strategy) => {
+    await using quirk = await oddRepository();
+    const cache = recordingCache();
+    const scan = async () => {
+      const events: RegistryEvent[] = [];
+      const client = createRegistryClient({ onEvent: (event) => events.push(event), retries: 0 });
+      await using scanner = createScanner({ client, cache, cacheStrategy: strategy, imageTtlMs: 123_456 });
+      const result = await scanner.select(`${quirk.host}/lab/app`, { strategy: 'newest-build' });
+      return { result, warned: events.filter((event) => event.type === 'warning' && event.code === 'tag_skipped').map((event) => (event as { tag?: string }).tag).sort() };
+    };
+    const cold = await scan();
+    expect(cold.result.selected?.tag).toBe('1.0.0');
+    expect(cold.warned).toEqual(['1.2.0', '1.3.0']);
+    const coldRequests = quirk.server.requests.length;
+    const warm = await scan();
+    expect(warm.result.selected?.tag).toBe('1.0.0');
+    expect(warm.warned).toEqual(['1.2.0', '1.3.0']);
+    expect(warm.result.skipped.map((entry) => [entry.tag, entry.code])).toEqual(cold.result.skipped.map((entry) => [entry.tag, entry.code]));
+    expect(warm.result.skipped.map((entry) => entry.reason)).toEqual(cold.result.skipped.map((entry) => entry.reason));
+    const warmRequests = quirk.server.requests.slice(coldRequests).map((request) => request.method);
+    if (strategy === 'tag') expect(warmRequests).toEqual([]);
+    else expect(warmRequests.filter((method) => method !== 'HEAD')).toEqual([]);
+    const skipKeys = [...cache.ttls.keys()].filter((key) => key.includes(':skipped:'));
+    expect(skipKeys).toHaveLength(2);
+    for (const key of skipKeys) expect(cache.ttls.get(key)).toBe(123_456);
+  });
+
+  test('a tag gone (404) is not remembered; the verdicts on content are', async () => {
+    await using quirk = await oddRepository();
+    quirk.listed.push('1.4.0'); // listed, but no manifest: may come back, never cached as a verdict
+    const cache = recordingCache();
+    const client = createRegistryClient({ retries: 0 });
+    await using scanner = createScanner({ client, cache, cacheStrategy: 'tag' });
+    await scanner.select(`${quirk.host}/lab/app`, { strategy: 'newest-build' });
+    const first = quirk.server.requests.length;
+    const again = await scanner.select(`${quirk.host}/lab/app`, { strategy: 'newest-build' });
+    expect(again.skipped.map((entry) => entry.tag).sort()).toEqual(['1.2.0', '1.3.0', '1.4.0']);
+    // Only the vanished tag is asked about again (HEAD, then GET).
+    expect(new Set(quirk.server.requests.slice(first).map((request) => request.url))).toEqual(new Set(['/v2/lab/app/manifests/1.4.0']));
   });
 });

@@ -14,7 +14,7 @@ import { CREATED_ANNOTATION } from './metadata.ts';
 import type { ImageMetadata } from './metadata.ts';
 import { createSemaphore } from './rate-limit.ts';
 import { createScanCache } from './scan-cache.ts';
-import type { ImageRecord, ScanCache, TagRecord } from './scan-cache.ts';
+import type { ImageRecord, ScanCache, SkipRecord, TagRecord } from './scan-cache.ts';
 
 /**
  * How a scan caches what it learns.
@@ -140,6 +140,23 @@ function isTagLevelFailure(error: unknown): boolean {
   if (isRegistryError(error)) return TAG_LEVEL_CODES.has(error.code) || (error.code === 'invalid_response' && isContentFailure(error));
   // Bad registry data caught by @scanner/image: an unreadable platform or a listed tag that is no valid tag.
   return isImageError(error);
+}
+
+// Tag-level failures that may not hold for long (content missing now, a size limit of this client): never
+// remembered. Every other tag-level failure is a verdict on the digest's content, as immutable as its metadata.
+const PASSING_CODES = new Set<string>(['MANIFEST_UNKNOWN', 'not_found', 'NAME_UNKNOWN', 'MANIFEST_BLOB_UNKNOWN', 'BLOB_UNKNOWN', 'too_large']);
+
+function isVerdictOnContent(error: unknown): boolean {
+  return isTagLevelFailure(error) && !PASSING_CODES.has(String((error as { code?: unknown }).code));
+}
+
+/** A skip read back from the cache: replayed as the same `tag_skipped` warning, without a request. */
+class RememberedSkip extends Error {
+  readonly code: string;
+  constructor(verdict: SkipRecord) {
+    super(verdict.reason);
+    this.code = verdict.code;
+  }
 }
 
 const warningChannel = channel(REGISTRY_CHANNELS.warning);
@@ -308,7 +325,20 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
           // Shared by both strategies: what a digest names never changes.
           const cached = await cache.image(scan.key, digest);
           if (cached !== undefined && (cached.dated || !scan.needsDates)) return cached;
-          const metadata = await client.getImageMetadata(`${scan.key}@${digest}`, { children: scan.needsDates });
+          // A verdict found reading the images' configs does not speak for a scan that reads only the index.
+          const verdict = await cache.skipped(scan.key, digest);
+          if (verdict !== undefined && (!verdict.dated || scan.needsDates)) throw new RememberedSkip(verdict);
+          let metadata: ImageMetadata;
+          try {
+            metadata = await client.getImageMetadata(`${scan.key}@${digest}`, { children: scan.needsDates });
+          } catch (error) {
+            if (isVerdictOnContent(error)) {
+              const code = String((error as { code?: unknown }).code);
+              const reason = isScannerError(error) ? error.detail : error instanceof Error ? error.message : String(error);
+              await cache.setSkipped(scan.key, digest, { code, reason, dated: scan.needsDates }, imageTtlMs);
+            }
+            throw error;
+          }
           const fetched = toRecord(metadata, scan.needsDates);
           await cache.setImage(scan.key, fetched, imageTtlMs);
           return fetched;
@@ -357,7 +387,7 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
       const record = withImage ? await imageOf(scan, tag, known) : undefined;
       return candidate(tag, known.digest, record, requested);
     } catch (error) {
-      if (scan.signal?.aborted === true || !isTagLevelFailure(error)) throw error;
+      if (scan.signal?.aborted === true || !(error instanceof RememberedSkip || isTagLevelFailure(error))) throw error;
       skip(scan, tag, error);
       return undefined;
     }
