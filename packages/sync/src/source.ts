@@ -82,8 +82,11 @@ export function createSourceReader(options: SourceReaderOptions): SourceReader {
         if (!fallsThrough(error, signal)) throw error;
       }
     }
+    // Counted once answered: a GET that never left (paused under a ratelimit floor, then aborted) or failed
+    // is no pull.
+    const result = await client.getManifest(withDigest(withoutTagOrDigest(repository), digest), withSignal);
     count(upstreamGets, repository.registry);
-    return client.getManifest(withDigest(withoutTagOrDigest(repository), digest), withSignal);
+    return result;
   };
 
   const remember = (key: string, promise: Promise<ManifestResult>): void => {
@@ -119,8 +122,8 @@ export function createSourceReader(options: SourceReaderOptions): SourceReader {
       if (pinned === undefined) {
         pinned = (async () => {
           if ((await mirrorsOf(reference)).length > 0) return client.resolveDigest(reference, withSignal);
-          count(upstreamGets, reference.registry);
           const result = await client.getManifest(reference, withSignal);
+          count(upstreamGets, reference.registry);
           const key = `${reference.registry}/${reference.repository}@${result.digest}`;
           if (!manifests.has(key)) remember(key, Promise.resolve(result));
           return result.digest;
