@@ -260,6 +260,20 @@ images:
     ]);
   });
 
+  test('an image whose rules select nothing lists no target repository (nothing to create) and sends no target request', async () => {
+    source.seedImage('team/app', 'v1');
+    const cfg = config(`owner: team-a
+targets: [main]
+images:
+  - source: ${src}/team/app
+    tags: [{ regexp: '^nothing-matches$' }]
+`);
+    await using counting = countingClient();
+    const plan = await planMirror(cfg, { client: counting.client });
+    expect(plan).toMatchObject({ items: [], errors: [], repositories: [] });
+    expect(counting.summary()).toEqual([`GET tags ${src}/team/app`]);
+  });
+
   test('newest-build rules go through the scanner on the same tag list; its digests come along', async () => {
     source.seedImage('team/app', 'main-a', { created: '2024-01-01T00:00:00Z' });
     const newest = source.seedImage('team/app', 'main-b', { created: '2024-03-01T00:00:00Z' });

@@ -324,6 +324,8 @@ async function planUnit(session: PlanSession, image: MirrorImage, target: Mirror
     return empty();
   }
   const wanted = wantedTags(image, target, selection, errors);
+  // Nothing selected: nothing to compare, and a missing target repository is nothing to create.
+  if (wanted.length === 0) return empty();
 
   let present: ReadonlySet<string>;
   let exists = true;
