@@ -94,11 +94,23 @@ export function formatJson(document: unknown): string {
   return `${JSON.stringify(document, null, 2)}\n`;
 }
 
-/** Left-aligned columns separated by two spaces; trailing blanks trimmed. `minWidths` keeps layouts stable. */
+const NAMED_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * `text` with its control characters (C0, DEL, C1) written as escapes (`\n`, `\x1b`), so that registry data
+ * (tags, labels, annotations) can neither add lines to the output nor send sequences to the terminal.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => NAMED_ESCAPES[char] ?? `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** Left-aligned columns separated by two spaces; trailing blanks trimmed; control characters escaped. `minWidths` keeps layouts stable. */
 export function formatTable(rows: readonly (readonly string[])[], minWidths: readonly number[] = []): string {
+  const cells = rows.map((row) => row.map(printable));
   const widths: number[] = [...minWidths];
-  for (const row of rows) row.forEach((cell, index) => (widths[index] = Math.max(widths[index] ?? 0, cell.length)));
-  return rows.map((row) => `${row.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join('  ').trimEnd()}\n`).join('');
+  for (const row of cells) row.forEach((cell, index) => (widths[index] = Math.max(widths[index] ?? 0, cell.length)));
+  return cells.map((row) => `${row.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join('  ').trimEnd()}\n`).join('');
 }
 
 const dash = '-';
@@ -116,7 +128,7 @@ function platformsText(platforms: readonly string[] | null): string {
 
 /** `scanner tags`: one tag per line, so that it pipes into `grep`, `sort`, `head`. */
 export function tagsTable(document: TagsJson): string {
-  return document.tags.map((tag) => `${tag}\n`).join('');
+  return document.tags.map((tag) => `${printable(tag)}\n`).join('');
 }
 
 /** `scanner select`: the selection, then the ranked candidates. */

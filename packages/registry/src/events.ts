@@ -66,7 +66,9 @@ export interface WarningEvent {
     /** A source mirror lacked the content, failed or served other bytes; the next mirror or the registry is read. */
     | 'mirror_fallthrough'
     /** A scan left one tag out (not an image, unreadable, gone between listing and HEAD); `tag` and `reason` say which and why. */
-    | 'tag_skipped';
+    | 'tag_skipped'
+    /** A tag list held names that are not valid tags (control characters, spaces, `/`, non-strings); they are left out, counted in the message. */
+    | 'invalid_tags_dropped';
   readonly message: string;
   readonly registry: string;
   readonly repository: string | undefined;

@@ -143,3 +143,24 @@ describe('tag pagination', () => {
     await expect(t.client.listTags(`${registry.host}/a/b`)).rejects.toMatchObject({ code: 'invalid_response' });
   });
 });
+
+// break-scan F11: names a registry sends that are not tags (the distribution grammar [\w][\w.-]{0,127}) never
+// reach a caller: a newline made a phantom tag line in `scanner tags`, escapes reached the terminal.
+describe('tag names that are not valid tags', () => {
+  const hostile = ['1.0.0', '0.1\n9.9.9', '\u001b[31mred\u001b]0;pwned\u0007', 'bad tag', '../x', 'ü1.0', '9.9.9:x', 'a'.repeat(129), 7, null, { tag: 'x' }, '.hidden', '-rc', 'a'.repeat(128), '2.0_beta-1.x'];
+
+  test('are dropped from every page with one warning for the listing that says how many, never the names', async () => {
+    await using registry = await startServer((request, response) => {
+      const url = new URL(request.url, 'http://x');
+      if (url.searchParams.get('last') === null) json(response, 200, { name: 'a/b', tags: hostile.slice(0, 8) }, { link: '</v2/a/b/tags/list?n=1000&last=x>; rel="next"' });
+      else json(response, 200, { name: 'a/b', tags: hostile.slice(8) });
+    });
+    await using t = testClient();
+    expect(await t.client.listTags(`${registry.host}/a/b`)).toEqual(['1.0.0', 'a'.repeat(128), '2.0_beta-1.x']);
+    const warnings = t.events.filter((event) => event.type === 'warning');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ code: 'invalid_tags_dropped', repository: 'a/b' });
+    expect(warnings[0]!.message).toContain('12 names');
+    for (const leaked of ['pwned', '9.9.9', '\n', '\u001b', 'bad tag']) expect(warnings[0]!.message).not.toContain(leaked);
+  });
+});

@@ -49,9 +49,43 @@ export function smallerPageSize(current: number, message: string | undefined): n
  * that filter tags per page send them); a page whose tags were all seen before stops the walk, as do a URL
  * already visited (a registry bug), {@link MAX_EMPTY_PAGES} empty pages in a row, and `maxPages`, each with a
  * warning event. A 400 for the first page's `n` is retried
- * with a smaller `n`, which is remembered for the registry.
+ * with a smaller `n`, which is remembered for the registry. Names that are not valid tags are left out, with one
+ * `invalid_tags_dropped` warning for the listing that counts them.
  */
 export async function* pageTags(session: Session, repository: string, options: TagListOptions = {}): AsyncGenerator<TagPage, void, undefined> {
+  const dropped = { count: 0 };
+  try {
+    yield* walkTagPages(session, repository, options, dropped);
+  } finally {
+    if (dropped.count > 0) {
+      session.runtime.emit({
+        type: 'warning',
+        code: 'invalid_tags_dropped',
+        // The names themselves stay out: they may hold newlines or terminal escapes.
+        message: `dropped ${dropped.count} names from the tag list of ${repository} that are not valid tags (a tag matches [A-Za-z0-9_][A-Za-z0-9_.-]{0,127})`,
+        registry: session.context.registry,
+        repository,
+      });
+    }
+  }
+}
+
+/**
+ * The grammar of a tag in the OCI distribution spec (`[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`, as distribution's
+ * reference package): ASCII only, so no control character, space, `/`, `:` or `..` path ever passes.
+ */
+const TAG_GRAMMAR = /^\w[\w.-]{0,127}$/;
+
+/** `body` with the entries of its `tags` array that are not valid tags (or not strings) left out, counted in `dropped`. */
+function keepValidTags(body: unknown, dropped: { count: number }): unknown {
+  if (typeof body !== 'object' || body === null || !Array.isArray((body as { tags?: unknown }).tags)) return body;
+  const all = (body as { tags: unknown[] }).tags;
+  const valid = all.filter((tag) => typeof tag === 'string' && TAG_GRAMMAR.test(tag));
+  dropped.count += all.length - valid.length;
+  return { ...body, tags: valid };
+}
+
+async function* walkTagPages(session: Session, repository: string, options: TagListOptions, dropped: { count: number }): AsyncGenerator<TagPage, void, undefined> {
   const { context, runtime, limits } = session;
   const warn = (code: 'pagination_loop' | 'pagination_stalled' | 'page_cap' | 'page_size_capped', message: string): void => {
     runtime.emit({ type: 'warning', code, message, registry: context.registry, repository });
@@ -109,7 +143,7 @@ export async function* pageTags(session: Session, repository: string, options: T
     });
     let tags: string[];
     try {
-      tags = tagList.parse(JSON.parse(bytes.toString('utf8'))).tags ?? [];
+      tags = tagList.parse(keepValidTags(JSON.parse(bytes.toString('utf8')), dropped)).tags ?? [];
     } catch (error) {
       throw new RegistryError('invalid_response', `the tag list of ${repository} from ${displayUrl(url)} is not a {"tags": [...]} JSON object`, {
         status: response.status,
