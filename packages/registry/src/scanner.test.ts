@@ -3,6 +3,8 @@ import type { MemoryRegistry } from '@scanner/memory-registry';
 import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import type { Cache } from './cache.ts';
 import { createRegistryClient } from './client.ts';
+import { isScannerError } from '@scanner/image';
+import { startServer } from './http.fixture.ts';
 import { scanKeys } from './scan-cache.ts';
 import { createScanner } from './scanner.ts';
 import type { ScannerOptions } from './scanner.ts';
@@ -244,6 +246,30 @@ describe('sharing and failure', () => {
     const controller = new AbortController();
     controller.abort(new Error('stop'));
     await expect(scanner().select(`${host}/library/app`, { strategy: 'semver' }, { signal: controller.signal })).rejects.toThrow('stop');
+  });
+
+  // break-scan F6: the signal's DOMException escaped select/tags, so isScannerError missed it.
+  test('aborting select or tags, before or during the scan, is a RegistryError with code aborted', async () => {
+    await using hung = await startServer(() => undefined);
+    const failureOf = (scan: Promise<unknown>): Promise<unknown> => scan.then(() => undefined, (caught: unknown) => caught);
+    const scans = (signal: AbortSignal) => [
+      failureOf(scanner().select(`${hung.host}/h/app`, { strategy: 'semver' }, { signal })),
+      failureOf(scanner().tags(`${hung.host}/h/app`, { signal })),
+      failureOf(scanner().select(`${host}/library/app`, { strategy: 'newest-build' }, { signal })),
+    ];
+    const controller = new AbortController();
+    const during = [...scans(AbortSignal.timeout(300)), ...scans(controller.signal)];
+    setTimeout(() => {
+      controller.abort();
+    }, 100);
+    const before = new AbortController();
+    before.abort();
+    for (const scan of [...during, ...scans(before.signal)]) {
+      const error = await scan;
+      if (error === undefined) continue; // the loopback memory registry may answer before the abort
+      expect(isScannerError(error)).toBe(true);
+      expect(error).toMatchObject({ name: 'RegistryError', code: 'aborted' });
+    }
   });
 
   test('tags() lists through the tag-list cache', async () => {

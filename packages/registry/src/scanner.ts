@@ -6,7 +6,7 @@ import type { Policy, PolicyInput } from '@scanner/version';
 import type { Cache } from './cache.ts';
 import { createRegistryClient } from './client.ts';
 import type { ReferenceInput, RegistryClient } from './client.ts';
-import { isContentFailure, isRegistryError } from './errors.ts';
+import { RegistryError, isContentFailure, isRegistryError } from './errors.ts';
 import { REGISTRY_CHANNELS, clientEmitters } from './events.ts';
 import type { RegistryEvent } from './events.ts';
 import { channel } from 'node:diagnostics_channel';
@@ -404,7 +404,7 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
     return { ref, key: String(ref), strategy: scanOptions.cacheStrategy ?? defaultStrategy, signal: scanOptions.signal, needsDates, images: new Map(), skipped: new Map() };
   }
 
-  return {
+  const scanner: Scanner = {
     get cacheFailures() {
       return cache.failures;
     },
@@ -467,4 +467,23 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
       return result(scan, passed);
     },
   };
+
+  // An abort through a scan's signal rejects as the client's own calls do: a RegistryError `aborted` (which
+  // isScannerError catches), not the signal's DOMException.
+  const selectTag = scanner.select.bind(scanner);
+  const listTags = scanner.tags.bind(scanner);
+  scanner.select = (image, policyInput, scanOptions = {}) => abortedAsRegistryError('selecting a tag', scanOptions.signal, () => selectTag(image, policyInput, scanOptions));
+  scanner.tags = (image, scanOptions = {}) => abortedAsRegistryError('listing tags', scanOptions.signal, () => listTags(image, scanOptions));
+  return scanner;
+}
+
+async function abortedAsRegistryError<T>(what: string, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (signal?.aborted !== true || isScannerError(error)) throw error;
+    const reason: unknown = signal.reason;
+    const said = reason instanceof Error ? reason.message : String(reason);
+    throw new RegistryError('aborted', `${what} was aborted by the caller (${said})`, { cause: reason });
+  }
 }
