@@ -1,4 +1,4 @@
-import { formatPlatform } from '@scanner/image';
+import { formatPlatform } from '@scanner/image/platform';
 import type { ImageMetadata, ScanCandidate, SelectResult } from '@scanner/registry';
 
 /** A candidate in `select -o json`: unknown fields are `null`, never missing. */

@@ -1,4 +1,7 @@
-import { isImageError, parseImageReference, parsePlatform, withTag, withoutTagOrDigest } from '@scanner/image';
+// Subpaths, not the index: the index also loads the manifest schemas (zod), which tags/select/digest never need.
+import { isImageError } from '@scanner/image/errors';
+import { parsePlatform } from '@scanner/image/platform';
+import { parseImageReference, withTag, withoutTagOrDigest } from '@scanner/image/reference';
 import type { ImageReference, Platform } from '@scanner/image';
 import type { RunArgs } from './args.ts';
 import type { CommandModule } from './command.ts';

@@ -1,4 +1,5 @@
-import { MEDIA_TYPE_DOCKER_CONFIG, MEDIA_TYPE_OCI_CONFIG, formatPlatform, isManifestMediaType } from '@scanner/image';
+import { isManifestMediaType, MEDIA_TYPE_DOCKER_CONFIG, MEDIA_TYPE_OCI_CONFIG } from '@scanner/image/media-types';
+import { formatPlatform } from '@scanner/image/platform';
 import type { Descriptor, ImageConfig, ImageManifest, Platform } from '@scanner/image';
 
 /**

@@ -1,5 +1,5 @@
-import { isScannerError } from '@scanner/image';
-import { z } from 'zod';
+import { isScannerError } from '@scanner/image/scanner-error';
+import type { z } from 'zod';
 import { readBody } from './body.ts';
 import { RegistryError } from './errors.ts';
 import { mayContactRealm, mayReceiveCredentials } from './realm-policy.ts';
@@ -11,6 +11,7 @@ import { discard, displayUrl, send } from './transport.ts';
 import type { KnownChallenge, RegistryContext, Runtime, SendRequest, SendResponse } from './transport.ts';
 import { parseWwwAuthenticate } from './www-authenticate.ts';
 import type { AuthChallenge } from './www-authenticate.ts';
+import { lazySchema } from './lazy-schema.ts';
 
 /** The runtime plus the client's token cache. */
 export interface AuthRuntime extends Runtime {
@@ -37,15 +38,17 @@ export function repositoryScope(repository: string, actions: 'pull' | 'pull,push
 
 const TOKEN_CHARS = /^[\x21-\x7e]+$/;
 
-const tokenResponse = z
-  .object({
+const tokenResponse = lazySchema((z) =>
+  z
+    .object({
     // Visible ASCII only: the token goes into a header, where CR/LF would be an injection attempt.
     token: z.string().regex(TOKEN_CHARS).optional(),
     access_token: z.string().regex(TOKEN_CHARS).optional(),
     expires_in: z.number().positive().optional(),
     issued_at: z.string().optional(),
-  })
-  .loose();
+    })
+    .loose(),
+);
 
 const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
 
@@ -187,9 +190,10 @@ async function fetchToken(
     });
   }
   const bytes = await readBody(context, runtime, request, response, MAX_TOKEN_RESPONSE_BYTES, 'token response');
-  let parsed: z.infer<typeof tokenResponse>;
+  const schema = await tokenResponse();
+  let parsed: z.infer<typeof schema>;
   try {
-    parsed = tokenResponse.parse(JSON.parse(bytes.toString('utf8')));
+    parsed = schema.parse(JSON.parse(bytes.toString('utf8')));
   } catch (error) {
     throw new RegistryError('invalid_response', `the token server ${url.origin} for ${context.registry} answered with something that is not a token response`, {
       status: response.status,

@@ -1,6 +1,6 @@
 import { authorizedSend, repositoryScope } from './auth.ts';
 import { RegistryError } from './errors.ts';
-import { createDigester, parseDigest } from '@scanner/image';
+import { createDigester, parseDigest } from '@scanner/image/digest';
 import { errorFromResponse } from './response-error.ts';
 import { v2Url } from './session.ts';
 import type { Session } from './session.ts';

@@ -7,7 +7,7 @@ import { resolveEndpoint } from './endpoint.ts';
 import { RegistryError } from './errors.ts';
 import { clientEmitters, createEmitter } from './events.ts';
 import type { RegistryEvent } from './events.ts';
-import { createImageReference, parseImageConfig } from '@scanner/image';
+import { createImageReference } from '@scanner/image/reference';
 import type { ImageConfig } from '@scanner/image';
 import { getManifest, resolveDigest } from './manifests.ts';
 import type { GetManifestOptions, ManifestResult } from './manifests.ts';
@@ -312,6 +312,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         }
         const digest = manifest.manifest.config.digest;
         const bytes = await getBlobBytes(session, reference.repository, digest, core.limits.maxConfigBytes, { signal });
+        const { parseImageConfig } = await import('@scanner/image/manifest');
         try {
           return { digest, config: parseImageConfig(bytes), bytes };
         } catch (error) {

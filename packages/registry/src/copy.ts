@@ -1,4 +1,4 @@
-import { createImageReference, withDigest } from '@scanner/image';
+import { createImageReference, withDigest } from '@scanner/image/reference';
 import type { Descriptor, ImageReference } from '@scanner/image';
 import { getBlob } from './blobs.ts';
 import { getManifest } from './manifests.ts';

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { z } from 'zod';
 import { RegistryError } from './errors.ts';
 import type { Credential } from './settings.ts';
+import { lazySchema } from './lazy-schema.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -62,7 +62,7 @@ export async function runDockerCredentialHelper(
     // The parser's message quotes the output, which holds the secret.
     throw new RegistryError('credentials', `${label}: ${program} get did not print JSON`);
   }
-  const parsed = helperOutputSchema.safeParse(json);
+  const parsed = (await helperOutputSchema()).safeParse(json);
   if (!parsed.success) {
     throw new RegistryError('credentials', `${label}: ${program} get printed JSON without string "Username" and "Secret"`);
   }
@@ -72,7 +72,7 @@ export async function runDockerCredentialHelper(
   return { kind: 'basic', username, password: secret };
 }
 
-const helperOutputSchema = z.object({ Username: z.string(), Secret: z.string() });
+const helperOutputSchema = lazySchema((z) => z.object({ Username: z.string(), Secret: z.string() }));
 
 interface RunResult {
   exitCode: number;

@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { runDockerCredentialHelper } from './credential-helpers.ts';
 import { createCachedCredentialProvider } from './credential-provider.ts';
 import { isDockerHub } from './endpoint.ts';
 import { RegistryError } from './errors.ts';
 import type { Credential, CredentialProvider } from './settings.ts';
+import { lazySchema } from './lazy-schema.ts';
 
 /** The key Docker stores Docker Hub's credentials under, in `auths` and in credential helpers. */
 export const DOCKER_HUB_CONFIG_KEY = 'https://index.docker.io/v1/';
@@ -55,7 +56,7 @@ export function createDockerConfigCredentials(options: DockerConfigCredentialsOp
         read: async () => {
           const text = await readOptional(file, description);
           if (text === undefined) return undefined;
-          const config = parseDockerConfig(text, file);
+          const config = await parseDockerConfig(text, file);
           const serverUrl = dockerConfigServerKey(host);
           const helperKey = findDockerConfigKey(Object.keys(config.credHelpers ?? {}), host);
           const helper = helperKey === undefined ? config.credsStore : config.credHelpers?.[helperKey];
@@ -106,11 +107,11 @@ export function createDockerConfigJsonCredentials(
  * The credential `auths` in a Docker config JSON text holds for `registryHost`, ignoring credential helpers
  * (a Kubernetes pull secret has none). Accepts the legacy `.dockercfg` shape (the `auths` map at top level).
  */
-export function credentialFromDockerConfigText(text: string, source: string, registryHost: string): Credential | undefined {
+export async function credentialFromDockerConfigText(text: string, source: string, registryHost: string): Promise<Credential | undefined> {
   const json = parseJson(text, source);
   const isObject = typeof json === 'object' && json !== null && !Array.isArray(json);
   const wrapped = isObject && 'auths' in json ? json : { auths: json };
-  const config = validateDockerConfig(wrapped, source);
+  const config = await validateDockerConfig(wrapped, source);
   return credentialFromAuths(config.auths ?? {}, registryHost.toLowerCase(), source);
 }
 
@@ -145,28 +146,29 @@ function hostOfConfigKey(key: string): string {
   return slash === -1 ? withoutScheme : withoutScheme.slice(0, slash);
 }
 
-const authEntrySchema = z.looseObject({
-  auth: z.string().optional(),
-  username: z.string().optional(),
-  password: z.string().optional(),
-  identitytoken: z.string().optional(),
+const dockerConfigSchema = lazySchema((z) => {
+  const authEntry = z.looseObject({
+    auth: z.string().optional(),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    identitytoken: z.string().optional(),
+  });
+  return z.looseObject({
+    auths: z.record(z.string(), authEntry).optional(),
+    credHelpers: z.record(z.string(), z.string()).optional(),
+    credsStore: z.string().optional(),
+  });
 });
 
-const dockerConfigSchema = z.looseObject({
-  auths: z.record(z.string(), authEntrySchema).optional(),
-  credHelpers: z.record(z.string(), z.string()).optional(),
-  credsStore: z.string().optional(),
-});
+type DockerConfig = z.infer<Awaited<ReturnType<typeof dockerConfigSchema>>>;
+type AuthEntry = NonNullable<DockerConfig['auths']>[string];
 
-type DockerConfig = z.infer<typeof dockerConfigSchema>;
-type AuthEntry = z.infer<typeof authEntrySchema>;
-
-function parseDockerConfig(text: string, source: string): DockerConfig {
+async function parseDockerConfig(text: string, source: string): Promise<DockerConfig> {
   return validateDockerConfig(parseJson(text, source), source);
 }
 
-function validateDockerConfig(json: unknown, source: string): DockerConfig {
-  const parsed = dockerConfigSchema.safeParse(json);
+async function validateDockerConfig(json: unknown, source: string): Promise<DockerConfig> {
+  const parsed = (await dockerConfigSchema()).safeParse(json);
   if (!parsed.success) {
     // Issue paths and zod's messages name keys and types, never values.
     const issues = parsed.error.issues.map((issue) => `${formatJsonPath(issue.path)}: ${issue.message}`).join('; ');

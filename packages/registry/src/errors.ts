@@ -1,4 +1,4 @@
-import { ScannerError } from '@scanner/image';
+import { ScannerError } from '@scanner/image/scanner-error';
 import type { ErrorFields, HintAudience } from '@scanner/image';
 
 /**

@@ -2,7 +2,7 @@ export type { Cache, CacheCallOptions, CacheSetOptions } from './cache.ts';
 export { RegistryError, isRegistryError } from './errors.ts';
 // The base of every error this project throws, re-exported so one import catches them all (and so cache backends
 // that depend only on this package can extend it).
-export { ScannerError, isScannerError } from '@scanner/image';
+export { ScannerError, isScannerError } from '@scanner/image/scanner-error';
 export type { ErrorFields, HintAudience, ScannerErrorOptions } from '@scanner/image';
 export type { RegistryErrorCode, RegistryErrorDetails } from './errors.ts';
 export type { Credential, CredentialProvider, RegistrySettings } from './settings.ts';

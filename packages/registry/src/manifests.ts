@@ -2,7 +2,10 @@ import type { ImageReference, Platform } from '@scanner/image';
 import { authorizedSend, repositoryScope } from './auth.ts';
 import { readBody, retryBrokenBody } from './body.ts';
 import { RegistryError, contentFailure } from './errors.ts';
-import { MANIFEST_MEDIA_TYPES, computeDigest, formatPlatform, withDigest, isDigest, parseDigest, parseManifest, platformMatches } from '@scanner/image';
+import { computeDigest, isDigest, parseDigest } from '@scanner/image/digest';
+import { MANIFEST_MEDIA_TYPES } from '@scanner/image/media-types';
+import { formatPlatform, platformMatches } from '@scanner/image/platform';
+import { withDigest } from '@scanner/image/reference';
 import type { Descriptor, DescriptorPlatform, ParsedManifest } from '@scanner/image';
 import { errorFromResponse } from './response-error.ts';
 import { v2Url } from './session.ts';
@@ -56,8 +59,12 @@ export function checkDigest(session: Session, bytes: Uint8Array, expected: strin
   }
 }
 
-/** Parses manifest bytes, mapping `@scanner/image` failures to registry codes. */
-export function parseManifestBytes(session: Session, bytes: Uint8Array, contentType: string | undefined, repository: string): ParsedManifest {
+/**
+ * Parses manifest bytes, mapping `@scanner/image` failures to registry codes. The parser (and zod under it)
+ * loads with the first manifest read: resolving a digest with HEAD never needs it.
+ */
+export async function parseManifestBytes(session: Session, bytes: Uint8Array, contentType: string | undefined, repository: string): Promise<ParsedManifest> {
+  const { parseManifest } = await import('@scanner/image/manifest');
   try {
     return parseManifest(bytes, contentType === undefined ? {} : { contentType });
   } catch (error) {
@@ -116,7 +123,7 @@ export async function getManifest(session: Session, reference: ImageReference, o
   const header = headerValue(response.headers, 'docker-content-digest');
   if (header !== undefined) checkDigest(session, bytes, header, repository, `Docker-Content-Digest from ${displayUrl(url)}`);
   const contentType = headerValue(response.headers, 'content-type');
-  const parsed = parseManifestBytes(session, bytes, contentType, repository);
+  const parsed = await parseManifestBytes(session, bytes, contentType, repository);
   const digest = reference.digest ?? computeDigest(bytes);
   const result: ManifestResult = { ...parsed, digest, bytes, contentType, from: undefined };
   if (options.platform === undefined || parsed.kind !== 'index') return result;

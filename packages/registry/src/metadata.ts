@@ -1,7 +1,9 @@
 import type { ImageReference, Platform } from '@scanner/image';
 import { getBlobBytes } from './blobs.ts';
 import { RegistryError, contentFailure } from './errors.ts';
-import { isScannerError, parseImageConfig, platformMatches, withDigest } from '@scanner/image';
+import { platformMatches } from '@scanner/image/platform';
+import { withDigest } from '@scanner/image/reference';
+import { isScannerError } from '@scanner/image/scanner-error';
 import type { Descriptor, ImageConfig } from '@scanner/image';
 import { configCreated, derivePlatform, isValidPlatform, notAnImageReason, skipIndexEntryReason } from './artifact.ts';
 import { descriptorPlatform, getManifest } from './manifests.ts';
@@ -116,6 +118,7 @@ async function imageMetadata(session: Session, reference: ImageReference, manife
   if (reason !== undefined) throw notAnImage(session, reference, manifest.digest, reason);
   const configDigest = manifest.manifest.config.digest;
   const bytes = await getBlobBytes(session, reference.repository, configDigest, session.limits.maxConfigBytes, signal === undefined ? {} : { signal });
+  const { parseImageConfig } = await import('@scanner/image/manifest');
   let config: ImageConfig;
   try {
     config = parseImageConfig(bytes);

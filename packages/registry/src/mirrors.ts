@@ -1,7 +1,7 @@
 // Source mirrors: pull-through caches (mirror.gcr.io, a `registry` in proxy mode, Harbor proxy projects) that
 // serve a registry's content under their own host, so that reading through them spares the registry's pull
 // quota. A mirror is only trusted for bytes whose digest is already known from the registry itself.
-import { createImageReference, withDigest } from '@scanner/image';
+import { createImageReference, withDigest } from '@scanner/image/reference';
 import type { ImageReference } from '@scanner/image';
 import { getBlob } from './blobs.ts';
 import type { BlobResult, GetBlobOptions } from './blobs.ts';

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { authorizedSend, repositoryScope } from './auth.ts';
 import { readBody, retryBrokenBody } from './body.ts';
 import { RegistryError } from './errors.ts';
@@ -7,6 +6,7 @@ import { errorFromResponse, readOciError } from './response-error.ts';
 import { v2Url } from './session.ts';
 import type { Session } from './session.ts';
 import { displayUrl } from './transport.ts';
+import { lazySchema } from './lazy-schema.ts';
 
 /** One page of `tags/list`. */
 export interface TagPage {
@@ -28,7 +28,7 @@ export interface TagListOptions {
   readonly signal?: AbortSignal;
 }
 
-const tagList = z.object({ name: z.string().optional(), tags: z.array(z.string()).nullable().optional() }).loose();
+const tagList = lazySchema((z) => z.object({ name: z.string().optional(), tags: z.array(z.string()).nullable().optional() }).loose());
 
 /**
  * The page size to retry with after a registry refused `n` (ECR answers 400 for n > 1000): the limit quoted
@@ -141,9 +141,10 @@ async function* walkTagPages(session: Session, repository: string, options: TagL
       if (answer.status < 200 || answer.status >= 300) throw await errorFromResponse(context, runtime, request, answer, `listing tags of ${repository}`);
       return readBody(context, runtime, request, answer, limits.maxTagPageBytes, `the tag list page ${page} of ${repository}`);
     });
+    const schema = await tagList();
     let tags: string[];
     try {
-      tags = tagList.parse(keepValidTags(JSON.parse(bytes.toString('utf8')), dropped)).tags ?? [];
+      tags = schema.parse(keepValidTags(JSON.parse(bytes.toString('utf8')), dropped)).tags ?? [];
     } catch (error) {
       throw new RegistryError('invalid_response', `the tag list of ${repository} from ${displayUrl(url)} is not a {"tags": [...]} JSON object`, {
         status: response.status,

@@ -1,4 +1,5 @@
-import { isScannerError, parseImageReference } from '@scanner/image';
+import { parseImageReference } from '@scanner/image/reference';
+import { isScannerError } from '@scanner/image/scanner-error';
 import type { ImageReference } from '@scanner/image';
 import { isDockerHub } from './endpoint.ts';
 import { RegistryError } from './errors.ts';

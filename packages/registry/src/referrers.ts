@@ -1,7 +1,9 @@
 // OCI distribution-spec 1.1 referrers: the artifacts (signatures, SBOMs, attestations, provenance) whose
 // manifest names another manifest as its `subject`. Registries with the referrers API index them; for the
 // others (Debian's distribution 2.8 among them) the pusher maintains an index under the referrers tag.
-import { MEDIA_TYPE_OCI_INDEX, computeDigest, createImageReference, imageIndexSchema } from '@scanner/image';
+import { computeDigest } from '@scanner/image/digest';
+import { MEDIA_TYPE_OCI_INDEX } from '@scanner/image/media-types';
+import { createImageReference } from '@scanner/image/reference';
 import type { Descriptor, ImageReference, ParsedManifest } from '@scanner/image';
 import { authorizedSend, repositoryScope } from './auth.ts';
 import { readBody, retryBrokenBody } from './body.ts';
@@ -228,6 +230,7 @@ export async function listReferrers(session: Session, reference: ImageReference,
     } catch {
       body = undefined;
     }
+    const { imageIndexSchema } = await import('@scanner/image/manifest');
     const parsed = imageIndexSchema.safeParse(body);
     if (!parsed.success) {
       throw new RegistryError('invalid_response', `the referrers of ${repository}@${subject} from ${displayUrl(url)} are not an OCI image index`, {
@@ -324,7 +327,7 @@ export async function updateReferrersTag(
  * @throws {RegistryError} `invalid_reference` when the manifest has no `subject`.
  */
 export async function pushReferrer(session: Session, reference: ImageReference, bytes: Uint8Array, options: PushReferrerOptions): Promise<PushReferrerResult> {
-  const parsed = parseManifestBytes(session, bytes, options.mediaType, reference.repository);
+  const parsed = await parseManifestBytes(session, bytes, options.mediaType, reference.repository);
   const subject = (parsed.kind === 'index' ? parsed.index : parsed.manifest).subject?.digest;
   if (subject === undefined) {
     throw new RegistryError('invalid_reference', `the manifest pushed to ${reference.repository} has no subject; push it with putManifest`, {

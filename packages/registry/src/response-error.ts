@@ -1,10 +1,10 @@
-import { z } from 'zod';
 import { RegistryError } from './errors.ts';
 import type { RegistryErrorCode } from './errors.ts';
 import type { ErrorFields } from '@scanner/image';
 import { parseRetryAfterMs } from './retry.ts';
 import { discard, displayUrl, redact } from './transport.ts';
 import type { RegistryContext, Runtime, SendRequest, SendResponse } from './transport.ts';
+import { lazySchema } from './lazy-schema.ts';
 
 const OCI_CODES = new Set<string>([
   'BLOB_UNKNOWN',
@@ -23,9 +23,11 @@ const OCI_CODES = new Set<string>([
   'TOOMANYREQUESTS',
 ]);
 
-const errorBody = z.object({
-  errors: z.array(z.object({ code: z.string().optional(), message: z.string().optional() }).loose()).optional(),
-});
+const errorBody = lazySchema((z) =>
+  z.object({
+    errors: z.array(z.object({ code: z.string().optional(), message: z.string().optional() }).loose()).optional(),
+  }),
+);
 
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
@@ -54,8 +56,9 @@ export async function readOciError(response: SendResponse, method: string): Prom
   } finally {
     response.body.destroy();
   }
+  const schema = await errorBody();
   try {
-    const parsed = errorBody.safeParse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+    const parsed = schema.safeParse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
     const first = parsed.success ? parsed.data.errors?.[0] : undefined;
     return first === undefined ? undefined : { code: first.code, message: first.message };
   } catch {

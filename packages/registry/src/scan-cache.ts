@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Cache } from './cache.ts';
+import { lazySchema } from './lazy-schema.ts';
 
 /**
  * What the scanner keeps about one image (a manifest, or an index and its platform images). Immutable for a
@@ -38,16 +39,18 @@ export interface TagRecord {
   readonly image?: ImageRecord | undefined;
 }
 
-const imageRecordSchema = z.object({
-  digest: z.string(),
-  created: z.string().optional(),
-  images: z.array(z.object({ platform: z.string(), created: z.string().optional() })),
-  index: z.boolean(),
-  dated: z.boolean(),
+const schemas = lazySchema((z) => {
+  const image = z.object({
+    digest: z.string(),
+    created: z.string().optional(),
+    images: z.array(z.object({ platform: z.string(), created: z.string().optional() })),
+    index: z.boolean(),
+    dated: z.boolean(),
+  });
+  const skipped = z.object({ code: z.string(), reason: z.string(), dated: z.boolean() });
+  return { image, tag: z.object({ digest: z.string(), image: image.optional() }), tagList: z.array(z.string()), skipped };
 });
-const tagRecordSchema = z.object({ digest: z.string(), image: imageRecordSchema.optional() });
-const tagListSchema = z.array(z.string());
-const skipRecordSchema = z.object({ code: z.string(), reason: z.string(), dated: z.boolean() });
+type Schemas = Awaited<ReturnType<typeof schemas>>;
 
 // Bumped whenever a record's shape changes, so that replicas on different versions never read each other's.
 const KEY_VERSION = 'v1';
@@ -90,7 +93,7 @@ export function createScanCache(cache: Cache | undefined, onError: (error: unkno
     if (failures === 1) onError(error);
   };
 
-  async function read<T>(key: string, schema: z.ZodType<T>): Promise<T | undefined> {
+  async function read<T>(key: string, schemaOf: (all: Schemas) => z.ZodType<T>): Promise<T | undefined> {
     if (cache === undefined) return undefined;
     let value: unknown;
     try {
@@ -100,7 +103,7 @@ export function createScanCache(cache: Cache | undefined, onError: (error: unkno
       return undefined;
     }
     if (value === undefined) return undefined;
-    const parsed = schema.safeParse(value);
+    const parsed = schemaOf(await schemas()).safeParse(value);
     return parsed.success ? parsed.data : undefined;
   }
 
@@ -117,13 +120,13 @@ export function createScanCache(cache: Cache | undefined, onError: (error: unkno
     get failures() {
       return failures;
     },
-    tagList: (repository) => read(scanKeys.tagList(repository), tagListSchema),
+    tagList: (repository) => read(scanKeys.tagList(repository), (all) => all.tagList),
     setTagList: (repository, tags, ttlMs) => write(scanKeys.tagList(repository), tags, ttlMs),
-    tag: (repository, tag) => read(scanKeys.tag(repository, tag), tagRecordSchema),
+    tag: (repository, tag) => read(scanKeys.tag(repository, tag), (all) => all.tag),
     setTag: (repository, tag, record, ttlMs) => write(scanKeys.tag(repository, tag), record, ttlMs),
-    image: (repository, digest) => read(scanKeys.image(repository, digest), imageRecordSchema),
+    image: (repository, digest) => read(scanKeys.image(repository, digest), (all) => all.image),
     setImage: (repository, record, ttlMs) => write(scanKeys.image(repository, record.digest), record, ttlMs),
-    skipped: (repository, digest) => read(scanKeys.skipped(repository, digest), skipRecordSchema),
+    skipped: (repository, digest) => read(scanKeys.skipped(repository, digest), (all) => all.skipped),
     setSkipped: (repository, digest, record, ttlMs) => write(scanKeys.skipped(repository, digest), record, ttlMs),
   };
 }

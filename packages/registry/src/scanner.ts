@@ -1,7 +1,9 @@
-import { formatPlatform, isImageError, isScannerError, parsePlatform, platformMatches, withoutTagOrDigest, withTag } from '@scanner/image';
+import { isImageError } from '@scanner/image/errors';
+import { formatPlatform, parsePlatform, platformMatches } from '@scanner/image/platform';
+import { withoutTagOrDigest, withTag } from '@scanner/image/reference';
+import { isScannerError } from '@scanner/image/scanner-error';
 import type { ImageReference, Platform } from '@scanner/image';
 import type { Tag } from '@scanner/tag';
-import { filterTags, matchesPlatforms, parsePolicy, rankTags, requiredMetadata, selectTags } from '@scanner/version';
 import type { Policy, PolicyInput } from '@scanner/version';
 import type { Cache } from './cache.ts';
 import { createRegistryClient } from './client.ts';
@@ -416,6 +418,9 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
     },
 
     async select(image, policyInput, scanOptions = {}) {
+      // The policy engine (semver and the strategies) loads with the first select: `tags` and a scanner
+      // made only to be passed around do not need it.
+      const { filterTags, matchesPlatforms, parsePolicy, rankTags, requiredMetadata, selectTags } = await import('@scanner/version');
       const policy: Policy = parsePolicy(policyInput);
       const needs = requiredMetadata(policy);
       const scan = await begin(image, scanOptions, needs.createdAt);

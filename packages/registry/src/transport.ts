@@ -1,8 +1,7 @@
 import { rootCertificates } from 'node:tls';
 import { finished } from 'node:stream';
 import type { Readable } from 'node:stream';
-import { Agent } from 'undici';
-import type { Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { isLoopbackHost } from './endpoint.ts';
 import { RegistryError, isRegistryError } from './errors.ts';
 import type { RegistryEvent, RequestKind } from './events.ts';
@@ -12,6 +11,19 @@ import type { RateLimitInfo, Semaphore, Sleep, TokenBucket } from './rate-limit.
 import { backoffDelayMs, isRetryableStatus, parseRetryAfterMs } from './retry.ts';
 import type { RetryOptions } from './retry.ts';
 import type { RegistrySettings } from './settings.ts';
+import { loadUndiciAgent } from './undici-agent.ts';
+import type { UndiciAgent } from './undici-agent.ts';
+
+// undici is loaded with the first request, not with this module: a process that never sends one (a CLI
+// run that fails on its arguments or config) does not pay for it.
+let undiciLoading: Promise<UndiciAgent> | undefined;
+function undici(): Promise<UndiciAgent> {
+  undiciLoading ??= loadUndiciAgent().catch((error: unknown) => {
+    undiciLoading = undefined;
+    throw error;
+  });
+  return undiciLoading;
+}
 
 /** What the transport shares across registries of one client. */
 export interface Runtime {
@@ -32,9 +44,8 @@ export interface RegistryContext {
   readonly settings: RegistrySettings;
   readonly origin: URL;
   readonly timeoutMs: number;
-  readonly agent: Agent;
-  /** For hosts other than the registry's (blob storage, token realms): the custom CA, but never `insecure`. */
-  readonly foreignAgent: Agent;
+  /** The registry's connection pool and, for hosts other than the registry's (blob storage, token realms), one with the custom CA but never `insecure`; created on first use. */
+  readonly pools: ConnectionPools;
   readonly semaphore: Semaphore;
   readonly bucket: TokenBucket | undefined;
   rateLimit: RateLimitInfo | undefined;
@@ -89,7 +100,33 @@ export interface SendResponse {
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL|HOSTNAME_MISMATCH/;
 
-/** Creates the connection pools and limiters for one registry. */
+/** A registry's undici agents, created by its first request to each kind of host. */
+export interface ConnectionPools {
+  readonly options: Agent.Options;
+  readonly foreignOptions: Agent.Options;
+  agent: Agent | undefined;
+  foreignAgent: Agent | undefined;
+  closed: boolean;
+}
+
+/** The pool for a request to `sameHost` (the registry) or another host, created on first use. */
+async function poolFor(pools: ConnectionPools, sameHost: boolean): Promise<{ agent: Agent; request: UndiciAgent['request'] }> {
+  const { Agent: AgentClass, request } = await undici();
+  const create = (options: Agent.Options): Agent => {
+    const agent = new AgentClass(options);
+    // After close(), a request fails as it did when the pools were made up front: undici's ClientClosedError.
+    if (pools.closed) void agent.close();
+    return agent;
+  };
+  if (sameHost) {
+    pools.agent ??= create(pools.options);
+    return { agent: pools.agent, request };
+  }
+  pools.foreignAgent ??= create(pools.foreignOptions);
+  return { agent: pools.foreignAgent, request };
+}
+
+/** Creates the connection pools (lazily) and limiters for one registry. */
 export function createRegistryContext(settings: RegistrySettings, runtime: Runtime): RegistryContext {
   const origin = new URL(settings.origin);
   const ca = settings.ca === undefined ? undefined : [...rootCertificates, settings.ca];
@@ -98,19 +135,20 @@ export function createRegistryContext(settings: RegistrySettings, runtime: Runti
   // No connection cap on the pools: the semaphore bounds requests, and a blob being copied within one
   // registry needs a second connection while the first is still streaming.
   const agentOptions = { headersTimeout: timeoutMs, bodyTimeout: timeoutMs };
-  const agent = new Agent({
-    ...agentOptions,
-    connect: { ...(ca === undefined ? {} : { ca }), rejectUnauthorized: settings.insecure !== true },
-  });
-  const foreignAgent = new Agent({ ...agentOptions, connect: ca === undefined ? {} : { ca } });
+  const pools: ConnectionPools = {
+    options: { ...agentOptions, connect: { ...(ca === undefined ? {} : { ca }), rejectUnauthorized: settings.insecure !== true } },
+    foreignOptions: { ...agentOptions, connect: ca === undefined ? {} : { ca } },
+    agent: undefined,
+    foreignAgent: undefined,
+    closed: false,
+  };
   const rps = settings.requestsPerSecond ?? 0;
   return {
     registry: settings.registry,
     settings,
     origin,
     timeoutMs,
-    agent,
-    foreignAgent,
+    pools,
     semaphore: createSemaphore(concurrency),
     bucket: rps > 0 ? createTokenBucket(rps, runtime.now, runtime.sleep) : undefined,
     rateLimit: undefined,
@@ -288,7 +326,8 @@ async function exchange(
   const sameHost = url.hostname === context.origin.hostname;
   let data: Dispatcher.ResponseData;
   try {
-    data = await (sameHost ? context.agent : context.foreignAgent).request({
+    const pool = await poolFor(context.pools, sameHost);
+    data = await pool.request(pool.agent, {
       origin: url.origin,
       path: `${url.pathname}${url.search}`,
       method: request.method,
@@ -380,5 +419,7 @@ export function transportError(
 
 /** Releases the connection pools of one registry. */
 export async function closeRegistryContext(context: RegistryContext): Promise<void> {
-  await Promise.all([context.agent.close(), context.foreignAgent.close()]);
+  const { pools } = context;
+  pools.closed = true;
+  await Promise.all([pools.agent?.close(), pools.foreignAgent?.close()]);
 }

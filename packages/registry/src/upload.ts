@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
 import type { ImageReference } from '@scanner/image';
-import { computeDigest, createDigester, isDigest, parseDigest } from '@scanner/image';
+import { computeDigest, createDigester, isDigest, parseDigest } from '@scanner/image/digest';
 import { authorizedSend, repositoryScope } from './auth.ts';
 import { blobExists, checkedDigest } from './blobs.ts';
 import { RegistryError } from './errors.ts';

@@ -1,0 +1,36 @@
+import type { Agent, Dispatcher } from 'undici';
+
+/** undici's `Agent` class, and `request` sent through a given agent. */
+export interface UndiciAgent {
+  readonly Agent: typeof Agent;
+  readonly request: (agent: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
+}
+
+type RequestFunction = (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
+
+// undici ships types for its index only; these two CommonJS files are typed where they are used.
+const AGENT_MODULE = 'undici/lib/dispatcher/agent.js';
+const REQUEST_MODULE = 'undici/lib/api/api-request.js';
+
+/**
+ * Only the parts of undici the transport uses: the connection pool (`lib/dispatcher/agent.js`) and the
+ * `request` API (`lib/api/api-request.js`, called on the agent as `Dispatcher#request` is). undici's index
+ * also loads fetch, WebSocket, EventSource, caches, mocks and interceptors, about twice the start-up time,
+ * and `scanner` runs once per image. undici's package.json has no `exports` map, so these files are public
+ * paths; should a later undici move or hide them (or a bundler not follow them), the whole package is loaded
+ * instead, with the same result.
+ */
+export async function loadUndiciAgent(): Promise<UndiciAgent> {
+  try {
+    const [agentModule, requestModule] = (await Promise.all([import(AGENT_MODULE), import(REQUEST_MODULE)])) as [{ default: unknown }, { default: unknown }];
+    const AgentClass = agentModule.default as typeof Agent;
+    const requestFunction = requestModule.default as RequestFunction;
+    if (typeof AgentClass === 'function' && typeof requestFunction === 'function') {
+      return { Agent: AgentClass, request: (agent, options) => requestFunction.call(agent, options) };
+    }
+  } catch {
+    // Not there: the whole package below.
+  }
+  const undici = await import('undici');
+  return { Agent: undici.Agent, request: (agent, options) => agent.request(options) };
+}
