@@ -28,8 +28,6 @@ export type { SourceReader, SourceReaderOptions } from './source.ts';
 export { COSIGN_SUFFIXES, cosignTags } from './referrers.ts';
 export { PROVENANCE_ANNOTATIONS, PROVENANCE_ARTIFACT_TYPE, formatProvenance, provenanceManifest, readProvenance } from './provenance.ts';
 export type { Provenance } from './provenance.ts';
-export { MUTABLE_TAGS, convertRetagger, convertSkopeoSync, mastermindsConstraintProblem, pinnedTag, retaggerTargetTag } from './convert/index.ts';
-export type { ConvertOptions, ConvertResult, ConvertedImage, ConvertedRule, ConvertedTeamFile } from './convert/index.ts';
 
 export { assembleMirrorConfig, collectConfigIssues, formatConfigIssue, loadMirrorConfig, readMirrorConfigFiles } from './config.ts';
 export type { AssembledMirrorConfig, MirrorConfigFiles, ReadMirrorConfigOptions } from './config.ts';
@@ -40,3 +38,5 @@ export type { CompiledRule } from './rules.ts';
 export { targetReference, targetRepository, targetTagName } from './target-path.ts';
 export { mergePlans, planImage, planMirror } from './plan.ts';
 export type { PlanImageOptions, PlanMirrorOptions } from './plan.ts';
+export { MUTABLE_TAGS, convertRetagger, convertSkopeoSync, mastermindsConstraintProblem, pinnedTag, retaggerTargetTag } from './convert/index.ts';
+export type { ConvertOptions, ConvertResult, ConvertedImage, ConvertedRule, ConvertedTeamFile } from './convert/index.ts';
