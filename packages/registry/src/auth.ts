@@ -246,6 +246,15 @@ async function answerRedirectTarget(context: RegistryContext, runtime: AuthRunti
   const picked = pickChallenge(challenges);
   const target = response.url;
   // Only another registry API is answered; a storage backend (S3, GCS) that a blob redirect reached is left alone.
+  if (picked?.known.scheme === 'basic' && target.pathname.startsWith('/v2/')) {
+    await discard(response.body);
+    throw new RegistryError('unauthorized', `${request.method} ${displayUrl(target)}: ${target.origin}, where ${context.registry} redirected, asks for credentials of its own (Basic); those of ${context.registry} are never sent to another origin`, {
+      status: 401,
+      registry: context.registry,
+      repository: request.repository,
+      hints: redirectTargetHints(context, target),
+    });
+  }
   if (picked?.known.scheme !== 'bearer' || !target.pathname.startsWith('/v2/')) return response;
   const { known } = picked;
   let realm: URL;
@@ -285,12 +294,16 @@ async function answerRedirectTarget(context: RegistryContext, runtime: AuthRunti
     status: 401,
     registry: context.registry,
     repository: request.repository,
-    hints: {
-      library: `the redirect target needs credentials of its own; point settings.origin for ${context.registry} at ${target.origin} and give it credentials there`,
-      config: `the redirect target needs credentials of its own; add a registries entry with api_url ${target.origin} and its credentials`,
-      cli: `the redirect target needs credentials of its own; configure them for ${target.host} in the registries config`,
-    },
+    hints: redirectTargetHints(context, target),
   });
+}
+
+function redirectTargetHints(context: RegistryContext, target: URL): { library: string; config: string; cli: string } {
+  return {
+    library: `the redirect target needs credentials of its own; point settings.origin for ${context.registry} at ${target.origin} and give it credentials there`,
+    config: `the redirect target needs credentials of its own; add a registries entry with api_url ${target.origin} and its credentials`,
+    cli: `the redirect target needs credentials of its own; configure them for ${target.host} in the registries config`,
+  };
 }
 
 /**
@@ -336,6 +349,8 @@ export async function authorizedSend(context: RegistryContext, runtime: AuthRunt
   if (second === undefined) throw unauthorized(context, request, false);
   const retried = await send(context, runtime, { ...request, authorization: second.header });
   if (retried.status !== 401) return retried;
+  // The registry accepted its credentials and redirected: the 401 is the target's own challenge (break-scan F1).
+  if (retried.url.origin !== context.origin.origin) return answerRedirectTarget(context, runtime, request, retried);
   await discard(retried.body);
   if (second.cacheKey !== undefined && second.token !== undefined) runtime.tokens.invalidate(second.cacheKey, second.token);
   throw unauthorized(context, request, second.withCredential);

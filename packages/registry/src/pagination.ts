@@ -177,6 +177,10 @@ async function* walkTagPages(session: Session, repository: string, options: TagL
         cause: error,
       });
     }
+    // A registry host that redirects to another origin: a link to the origin that served the page (after the
+    // redirect) is the same listing. It is asked for through the registry's own origin again, which redirects
+    // there and answers that origin's challenge as it did for this page, so no credential changes hands.
+    if (next.origin !== url.origin && next.origin === answered.url.origin) next = new URL(`${next.pathname}${next.search}`, url);
     if (next.origin !== url.origin) {
       throw new RegistryError('cross_origin', `the tag list of ${repository} linked to another origin (${next.origin}); refusing to follow it with this registry's credentials`, {
         registry: context.registry,

@@ -121,6 +121,86 @@ describe('redirect targets on loopback quirk servers', () => {
   });
 });
 
+// break-scan F1 and F9: the first host authenticates (Basic) before it redirects; the target has its own realm.
+describe('a first host that authenticates, then redirects to an origin with its own challenge', () => {
+  /** Demands SECRET as Basic, then 307s every request to `target`. */
+  async function basicThenRedirect(target: () => string): Promise<TestServer> {
+    return startServer((request, response) => {
+      if (request.headers.authorization !== SECRET_BASIC) {
+        json(response, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'auth required' }] }, { 'www-authenticate': 'Basic realm="h1"' });
+        return;
+      }
+      response.writeHead(307, { location: `${target()}${request.url}` }).end();
+    });
+  }
+
+  async function bearerTarget(link?: (origin: string) => string) {
+    const tokens: RecordedRequest[] = [];
+    const realm = await startServer((request, response) => {
+      tokens.push(request);
+      json(response, 200, { token: 'target-token' });
+    });
+    const target: TestServer = await startServer((request, response) => {
+      if (request.headers.authorization !== 'Bearer target-token') {
+        json(response, 401, {}, { 'www-authenticate': `Bearer realm="${realm.origin}/token",service="h2"` });
+        return;
+      }
+      const second = request.url.includes('last=1.0.0');
+      json(response, 200, { tags: second ? ['2.0.0'] : ['1.0.0'] }, second || link === undefined ? {} : { link: link(target.origin) });
+    });
+    return {
+      tokens,
+      target,
+      [Symbol.asyncDispose]: async () => {
+        await target.close();
+        await realm.close();
+      },
+    };
+  }
+
+  test('the target is answered with an anonymous token from its realm; the first host\'s credentials never reach it', async () => {
+    await using lab = await bearerTarget();
+    const { tokens, target } = lab;
+    await using front = await basicThenRedirect(() => target.origin);
+    await using t = testClient({ settings: { [front.host]: { credentials: { description: 'static:alice', get: () => Promise.resolve(SECRET) } } } });
+    expect(await t.client.listTags(`${front.host}/r/app`)).toEqual(['1.0.0']);
+    expect(tokens.length).toBeGreaterThan(0);
+    expect(authorizations(tokens)).toEqual(tokens.map(() => undefined));
+    expect(authorizations(target.requests)).not.toContain(SECRET_BASIC);
+    expect(authorizations(target.requests).filter((value) => value !== undefined).every((value) => value === 'Bearer target-token')).toBe(true);
+  });
+
+  test('a target that asks for Basic fails naming the target, not blaming the first host\'s credentials', async () => {
+    await using target = await startServer((_request, response) => {
+      json(response, 401, {}, { 'www-authenticate': 'Basic realm="h2"' });
+    });
+    await using front = await basicThenRedirect(() => target.origin);
+    await using t = testClient({ settings: { [front.host]: { credentials: { description: 'static:alice', get: () => Promise.resolve(SECRET) } } } });
+    const error = await failure(t.client.listTags(`${front.host}/r/app`));
+    expect(error.code).toBe('unauthorized');
+    expect(error.message).toContain(target.host);
+    expect(error.message).not.toContain('refused the configured credentials');
+    expect(error.message).toContain('asks for credentials of its own');
+    expect(authorizations(target.requests)).not.toContain(SECRET_BASIC);
+  });
+
+  test('an absolute Link to the origin that served the page (after a redirect) is followed', async () => {
+    await using lab = await bearerTarget((origin) => `<${origin}/v2/r/app/tags/list?n=1000&last=1.0.0>; rel="next"`);
+    const { target } = lab;
+    await using front = await redirectOnly(() => target.origin);
+    await using t = testClient();
+    expect(await t.client.listTags(`${front.host}/r/app`)).toEqual(['1.0.0', '2.0.0']);
+  });
+
+  test('an absolute Link to a third origin is still refused', async () => {
+    await using lab = await bearerTarget(() => '<http://127.0.0.1:9/v2/r/app/tags/list?last=1.0.0>; rel="next"');
+    const { target } = lab;
+    await using front = await redirectOnly(() => target.origin);
+    await using t = testClient();
+    expect((await failure(t.client.listTags(`${front.host}/r/app`))).code).toBe('cross_origin');
+  });
+});
+
 describe('tags/list pages', () => {
   test('an empty page that links a next page does not end the listing', async () => {
     await using registry = await startServer((request, response) => {
