@@ -1,4 +1,6 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { tempDir } from '@scanner/test-lab';
 import { describe, expect, test } from 'vitest';
@@ -384,6 +386,28 @@ images:
     const issues = await issuesOf({ 'targets.yaml': TARGETS, 'big.yaml': big });
     expect(issues).toEqual([`big.yaml: ${big.length} bytes, over the 1 MiB a config file may have (a Kubernetes ConfigMap holds 1 MiB in all); split it into several team files`]);
   });
+
+  test('only regular files are read: a FIFO, a device or a socket (even behind a symlink) is an issue naming the file, never a hang or an unbounded read', async () => {
+    await withDir({ 'targets.yaml': TARGETS, 'good.yaml': 'owner: good\nimages:\n  - { source: alpine, tags: [{ names: [latest] }] }\n' }, async (dir) => {
+      execFileSync('mkfifo', [join(dir, 'fifo.yaml')]);
+      await symlink('/dev/zero', join(dir, 'zero.yaml'));
+      await symlink(join(dir, 'fifo.yaml'), join(dir, 'to-fifo.yaml'));
+      const server = createServer();
+      await new Promise<void>((resolve) => server.listen(join(dir, 'socket.yaml'), resolve));
+      try {
+        const files = await readMirrorConfigFiles(dir);
+        expect(files.teams.map((team) => (team.ok ? `${team.file}: ok` : team.issues.map(formatConfigIssue).join('; ')))).toEqual([
+          'fifo.yaml: cannot read fifo.yaml: a FIFO (named pipe), not a regular file',
+          'good.yaml: ok',
+          'socket.yaml: cannot read socket.yaml: a socket, not a regular file',
+          'to-fifo.yaml: cannot read to-fifo.yaml: a FIFO (named pipe), not a regular file',
+          'zero.yaml: cannot read zero.yaml: a character device, not a regular file',
+        ]);
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
+  }, 10_000);
 
   test('all at once: cross-file checks also cover files with other problems, and a duplicate key hides nothing', async () => {
     const issues = await issuesOf({

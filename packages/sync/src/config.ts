@@ -1,6 +1,8 @@
 // The mirror config directory: `targets.yaml` and one file per team. Read per file (so a worker can keep the
 // last valid version of a file that broke), then assembled with the checks that need several files.
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isImageError } from '@scanner/image';
 import { TARGETS_FILE, parseTargetsFile, parseTeamFile } from './config-files.ts';
@@ -80,8 +82,8 @@ function readError(error: unknown): string {
  */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 
-function tooBig(size: number): string {
-  return `${size} bytes, over the 1 MiB a config file may have (a Kubernetes ConfigMap holds 1 MiB in all); split it into several team files`;
+function tooBig(size: number, more: 'over' | 'exact' = 'exact'): string {
+  return `${more === 'over' ? 'more than ' : ''}${more === 'over' ? size - 1 : size} bytes, over the 1 MiB a config file may have (a Kubernetes ConfigMap holds 1 MiB in all); split it into several team files`;
 }
 
 // Byte-order marks of the encodings an editor may save a file in instead of UTF-8 (longest first: UTF-32 LE
@@ -126,6 +128,48 @@ function decodeUtf8(file: string, bytes: Buffer): string | ConfigIssue {
   }
 }
 
+/** Why a non-regular file is not read, or undefined for a regular file (`fs.Stats` after following symlinks). */
+function notRegular(info: Stats): string | undefined {
+  if (info.isFile()) return undefined;
+  if (info.isDirectory()) return 'is a directory, not a file';
+  if (info.isFIFO()) return 'a FIFO (named pipe), not a regular file';
+  if (info.isCharacterDevice()) return 'a character device, not a regular file';
+  if (info.isBlockDevice()) return 'a block device, not a regular file';
+  if (info.isSocket()) return 'a socket, not a regular file';
+  return 'not a regular file';
+}
+
+/**
+ * The bytes of a regular file (symlinks followed), at most {@link MAX_CONFIG_FILE_BYTES} + 1 of them (so a
+ * longer one is known to be too big without reading it all, even when it grows or its size lies, as in /proc);
+ * or the issue's message: too big by its `fstat` size, or not a regular file: a FIFO, device or socket would block or never end. Checked by `stat` before opening (a
+ * device is never opened) and by `fstat` on the handle (the path may have changed in between); opened with
+ * O_NONBLOCK so that a FIFO swapped in between cannot block the open.
+ */
+async function readRegularFile(dir: string, file: string, signal: AbortSignal | undefined): Promise<Buffer | string> {
+  const path = join(dir, file);
+  const before = notRegular(await stat(path));
+  if (before !== undefined) return `cannot read ${file}: ${before}`;
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const info = await handle.stat();
+    const after = notRegular(info);
+    if (after !== undefined) return `cannot read ${file}: ${after}`;
+    if (info.size > MAX_CONFIG_FILE_BYTES) return tooBig(info.size);
+    const buffer = Buffer.alloc(MAX_CONFIG_FILE_BYTES + 1);
+    let length = 0;
+    while (length < buffer.byteLength) {
+      signal?.throwIfAborted();
+      const { bytesRead } = await handle.read(buffer, length, buffer.byteLength - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    return buffer.subarray(0, length);
+  } finally {
+    await handle.close();
+  }
+}
+
 /**
  * Reads and validates every file of a config directory on its own: `targets.yaml`, and each other `*.yaml` /
  * `*.yml` (any case; in sub-directories too, named `dir/file.yaml`; names starting with `.` are skipped, so a
@@ -145,18 +189,16 @@ export async function readMirrorConfigFiles(dir: string, options: ReadMirrorConf
     throw new SyncError('invalid_config', issue.message, { issues: [issue], file: dir, cause: error });
   }
   const read = async (file: string): Promise<string | ConfigIssue> => {
-    let bytes: Buffer;
+    let bytes: Buffer | string;
     try {
-      const path = join(dir, file);
-      const { size } = await stat(path);
-      if (size > MAX_CONFIG_FILE_BYTES) return fileIssue(file, tooBig(size));
-      bytes = await readFile(path, signal === undefined ? {} : { signal });
+      bytes = await readRegularFile(dir, file, signal);
     } catch (error) {
       signal?.throwIfAborted();
       return fileIssue(file, `cannot read ${file}: ${readError(error)}`);
     }
-    // The size again: the file may have grown between stat and read.
-    if (bytes.byteLength > MAX_CONFIG_FILE_BYTES) return fileIssue(file, tooBig(bytes.byteLength));
+    if (typeof bytes === 'string') return fileIssue(file, bytes);
+    // Grown since the fstat, or a size that lies (/proc): more than the cap was read, not how much more.
+    if (bytes.byteLength > MAX_CONFIG_FILE_BYTES) return fileIssue(file, tooBig(bytes.byteLength, 'over'));
     return decodeUtf8(file, bytes);
   };
   const teamNames = (await listTeamFiles(dir, names)).sort();
