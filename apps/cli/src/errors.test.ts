@@ -1,11 +1,13 @@
+import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
-import type { Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { createMemoryRegistry } from '@scanner/memory-registry';
 import type { MemoryRegistry } from '@scanner/memory-registry';
 import { tempDir } from '@scanner/test-lab';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 import { runCli } from './cli.fixture.ts';
 import { ImageError } from '@scanner/image';
 import { ScannerError } from '@scanner/image/scanner-error';
@@ -66,6 +68,60 @@ describe('the peers\' syntax on the command line', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect((JSON.parse(run.stdout) as SelectJson).candidates).toHaveLength(1);
+  });
+});
+
+// break-scan F7 and L6: library wording (package prefixes, exported constants, zod's text) and the library's
+// hint next to the CLI's reached the user.
+describe('content errors in the CLI\'s words', () => {
+  const libraryTerms = ['@scanner/', 'MANIFEST_MEDIA_TYPES', 'Invalid input', 'settings.', 'Ms ('];
+
+  test('a schema1 tag, a manifest with a bad config descriptor, a config with a bad field, a missing tag', async () => {
+    // A loopback server serving exactly these bytes: the memory registry refuses to store them.
+    const sha = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
+    const config = JSON.stringify({ architecture: 42, os: 'linux', rootfs: { type: 'layers', diff_ids: [] } });
+    const OCI = 'application/vnd.oci.image.manifest.v1+json';
+    const manifests: Record<string, [string, string]> = {
+      '1.5.0': [JSON.stringify({ schemaVersion: 1, name: 'words/app', tag: '1.5.0', architecture: 'amd64', fsLayers: [], history: [] }), 'application/vnd.docker.distribution.manifest.v1+prettyjws'],
+      'bad-descriptor': [JSON.stringify({ schemaVersion: 2, mediaType: OCI, config: { digest: sha('x'), size: 1 }, layers: [] }), OCI],
+      'bad-config': [JSON.stringify({ schemaVersion: 2, mediaType: OCI, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(config), size: Buffer.byteLength(config) }, layers: [] }), OCI],
+    };
+    const server = createHttpServer((request, response) => {
+      const path = new URL(request.url ?? '/', 'http://x').pathname;
+      const tag = /^\/v2\/words\/app\/manifests\/(.+)$/.exec(path)?.[1];
+      const found = tag === undefined ? undefined : manifests[tag];
+      if (found !== undefined) {
+        response.writeHead(200, { 'content-type': found[1] }).end(request.method === 'HEAD' ? undefined : found[0]);
+      } else if (path === `/v2/words/app/blobs/${sha(config)}`) {
+        response.writeHead(200).end(config);
+      } else if (path === '/v2/') {
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      } else {
+        response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] }));
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const quirk = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    onTestFinished(() => new Promise<void>((resolve) => {
+      server.close(() => {
+        resolve();
+      });
+    }));
+    const expected: Record<string, RegExp> = {
+      '1.5.0': /Docker schema1 manifests are not supported .*; rebuild and push the image with a current client/,
+      'bad-descriptor': /config\.mediaType: missing \(expected a string\)/,
+      'bad-config': /architecture: expected a string, got a number/,
+      missing: /; check the tag or digest \(scanner tags IMAGE lists the tags\)$/,
+    };
+    for (const [tag, pattern] of Object.entries(expected)) {
+      const run = await runCli(['inspect', `${quirk}/words/app:${tag}`]);
+      expect(run.code, tag).toBe(1);
+      const line = run.stderr.trimEnd();
+      expect(line.split('\n'), tag).toHaveLength(1);
+      expect(line, tag).toMatch(pattern);
+      for (const term of libraryTerms) expect(line, `${tag}: ${term}`).not.toContain(term);
+      expect(line, tag).not.toContain('check the repository, tag or digest');
+    }
   });
 });
 

@@ -11,7 +11,7 @@ import {
   parseImageConfig,
   parseManifest,
 } from './index.ts';
-import type { ImageErrorCode, ParsedManifest } from './index.ts';
+import type { ImageError, ImageErrorCode, ParsedManifest } from './index.ts';
 
 const D1 = computeDigest('config');
 const D2 = computeDigest('layer');
@@ -237,5 +237,32 @@ describe('parseImageConfig', () => {
 
   test('bad JSON is invalid_config', () => {
     expect(errorOf(() => parseImageConfig('nope')).code).toBe('invalid_config');
+  });
+});
+
+// break-scan F7: what an app shows a user must carry neither library terms (MANIFEST_MEDIA_TYPES) nor zod's
+// default wording ("Invalid input: expected string, received undefined").
+describe('errors carry a reason and hints per audience, in our own words', () => {
+  test('schema1: the reason says what is wrong; the Accept advice is the library hint only', () => {
+    let error: ImageError | undefined;
+    try {
+      parseManifest(JSON.stringify({ schemaVersion: 1, name: 'x', tag: 'y', fsLayers: [], history: [] }));
+    } catch (caught) {
+      error = caught as ImageError;
+    }
+    if (error === undefined) throw new Error('expected an ImageError');
+    expect(error.fields.reason).toMatch(/^Docker schema1 manifests are not supported/);
+    expect(error.fields.reason).not.toContain('MANIFEST_MEDIA_TYPES');
+    expect(error.fields.hints?.library).toContain('MANIFEST_MEDIA_TYPES');
+    expect(error.fields.hints?.cli).toMatch(/rebuild/);
+    expect(error.fields.hints?.cli).not.toContain('MANIFEST_MEDIA_TYPES');
+  });
+
+  test('schema mismatches are described without zod\'s wording', () => {
+    const missing = errorOf(() => parseManifest(JSON.stringify({ ...imageManifest, config: { digest: imageManifest.config.digest, size: 1 } })));
+    expect(missing.message).toContain('config.mediaType: missing (expected a string)');
+    const wrongType = errorOf(() => parseImageConfig(JSON.stringify({ architecture: 42, os: 'linux', rootfs: { type: 'layers', diff_ids: [] } })));
+    expect(wrongType.message).toContain('architecture: expected a string, got a number');
+    for (const error of [missing, wrongType]) expect(error.message).not.toContain('Invalid input');
   });
 });

@@ -137,12 +137,28 @@ export interface ParseManifestOptions {
   contentType?: string | undefined;
 }
 
+/** An article and the JSON type of `value`: `a string`, `an array`, `null`. */
+function typeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  const type = typeof value;
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+/** One schema issue in our words: a type mismatch says what was expected and what came (zod's own text otherwise). */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code !== 'invalid_type') return issue.message;
+  const expected = /^[aeiou]/.test(issue.expected) ? `an ${issue.expected}` : `a ${issue.expected}`;
+  // `input` is reported only when the value was present (safeParse with reportInput).
+  return 'input' in issue && issue.input !== undefined ? `expected ${expected}, got ${typeOf(issue.input)}` : `missing (expected ${expected})`;
+}
+
 function formatIssues(error: z.ZodError): string {
   const shown = error.issues.slice(0, 5).map((issue) => {
     const path = issue.path
       .map((key, index) => (typeof key === 'number' ? `[${key}]` : index === 0 ? String(key) : `.${String(key)}`))
       .join('');
-    return `${path === '' ? '(root)' : path}: ${issue.message}`;
+    return `${path === '' ? '(root)' : path}: ${describeIssue(issue)}`;
   });
   const more = error.issues.length > shown.length ? ` (and ${error.issues.length - shown.length} more)` : '';
   return shown.join('; ') + more;
@@ -173,11 +189,12 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 function schema1Error(reason: string): ImageError {
-  return new ImageError(
-    'unsupported_schema',
-    `Docker schema1 manifests are not supported (${reason}); ask the registry for a schema2 or OCI manifest ` +
-      `(send MANIFEST_MEDIA_TYPES in Accept) or rebuild and push the image with a current client`,
-  );
+  const library = 'ask the registry for a schema2 or OCI manifest (send MANIFEST_MEDIA_TYPES in Accept) or rebuild and push the image with a current client';
+  const rebuild = 'rebuild and push the image with a current client (docker buildx, podman, buildah), which writes a schema2 or OCI manifest';
+  return new ImageError('unsupported_schema', `Docker schema1 manifests are not supported (${reason}); ${library}`, {
+    reason: `Docker schema1 manifests are not supported (${reason})`,
+    hints: { library, config: rebuild, cli: rebuild },
+  });
 }
 
 function isKnownManifestType(mediaType: string): boolean {
@@ -226,7 +243,7 @@ export function parseManifest(bytes: Uint8Array | string, options: ParseManifest
   }
   const mediaType = resolveMediaType(body, contentType);
   if (mediaType === MEDIA_TYPE_OCI_INDEX || mediaType === MEDIA_TYPE_DOCKER_MANIFEST_LIST) {
-    const result = imageIndexSchema.safeParse(body);
+    const result = imageIndexSchema.safeParse(body, { reportInput: true });
     if (!result.success) {
       throw new ImageError('invalid_manifest', `invalid image index (${mediaType}): ${formatIssues(result.error)}`, {
         cause: result.error,
@@ -235,7 +252,7 @@ export function parseManifest(bytes: Uint8Array | string, options: ParseManifest
     return { kind: 'index', mediaType, index: { ...result.data, mediaType } };
   }
   if (mediaType === MEDIA_TYPE_OCI_MANIFEST || mediaType === MEDIA_TYPE_DOCKER_MANIFEST) {
-    const result = imageManifestSchema.safeParse(body);
+    const result = imageManifestSchema.safeParse(body, { reportInput: true });
     if (!result.success) {
       throw new ImageError('invalid_manifest', `invalid image manifest (${mediaType}): ${formatIssues(result.error)}`, {
         cause: result.error,
@@ -256,7 +273,7 @@ export function parseManifest(bytes: Uint8Array | string, options: ParseManifest
  */
 export function parseImageConfig(bytes: Uint8Array | string): ImageConfig {
   const body = decodeJson(bytes, 'invalid_config', 'image config');
-  const result = imageConfigSchema.safeParse(body);
+  const result = imageConfigSchema.safeParse(body, { reportInput: true });
   if (!result.success) {
     throw new ImageError('invalid_config', `invalid image config: ${formatIssues(result.error)}`, { cause: result.error });
   }

@@ -2,6 +2,7 @@ import type { ImageReference, Platform } from '@scanner/image';
 import { authorizedSend, repositoryScope } from './auth.ts';
 import { readBody, retryBrokenBody } from './body.ts';
 import { RegistryError, contentFailure } from './errors.ts';
+import { isScannerError } from '@scanner/image/scanner-error';
 import { computeDigest, isDigest, parseDigest } from '@scanner/image/digest';
 import { MANIFEST_MEDIA_TYPES } from '@scanner/image/media-types';
 import { formatPlatform, platformMatches } from '@scanner/image/platform';
@@ -70,9 +71,15 @@ export async function parseManifestBytes(session: Session, bytes: Uint8Array, co
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     const unsupported = code === 'unsupported_media_type' || code === 'unsupported_schema';
-    throw contentFailure(new RegistryError(unsupported ? 'unsupported_media_type' : 'invalid_response', `the manifest of ${repository} on ${session.context.registry} could not be read: ${error instanceof Error ? error.message : String(error)}`, {
+    // The image package's reason and hints, not its message: that one carries its prefix and library advice.
+    const said = isScannerError(error) ? (error.fields.reason ?? error.detail) : error instanceof Error ? error.message : String(error);
+    const detail = isScannerError(error) ? error.detail : said;
+    const what = `the manifest of ${repository} on ${session.context.registry} could not be read`;
+    throw contentFailure(new RegistryError(unsupported ? 'unsupported_media_type' : 'invalid_response', `${what}: ${detail}`, {
       registry: session.context.registry,
       repository,
+      reason: `${what}: ${said}`,
+      hints: isScannerError(error) ? error.fields.hints : undefined,
       cause: error,
     }));
   }

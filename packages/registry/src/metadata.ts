@@ -123,10 +123,13 @@ async function imageMetadata(session: Session, reference: ImageReference, manife
   try {
     config = parseImageConfig(bytes);
   } catch (error) {
-    throw contentFailure(new RegistryError('invalid_response', `the image config ${configDigest} of ${named(reference, manifest.digest)} could not be read: ${isScannerError(error) ? error.detail : String(error)}`, {
+    const what = `the image config ${configDigest} of ${named(reference, manifest.digest)} could not be read`;
+    throw contentFailure(new RegistryError('invalid_response', `${what}: ${isScannerError(error) ? error.detail : String(error)}`, {
       registry: session.context.registry,
       repository: reference.repository,
       tag: reference.tag,
+      reason: `${what}: ${isScannerError(error) ? (error.fields.reason ?? error.detail) : String(error)}`,
+      hints: isScannerError(error) ? error.fields.hints : undefined,
       cause: error,
     }));
   }

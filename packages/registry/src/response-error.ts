@@ -154,8 +154,11 @@ export async function errorFromResponse(
       : retryAfterMs > runtime.retry.retryAfterMaxMs
         ? `; it asked to wait ${seconds(retryAfterMs)} (Retry-After), longer than the ${seconds(runtime.retry.retryAfterMaxMs)} the client waits`
         : `; it asked to wait ${seconds(retryAfterMs)} (Retry-After)`;
-  const message = `${what} failed: ${request.method} ${displayUrl(response.url)} returned HTTP ${response.status}${detail}${waited}; ${hint(code, context)}`;
+  const reason = `${what} failed: ${request.method} ${displayUrl(response.url)} returned HTTP ${response.status}${detail}${waited}`;
+  const message = `${reason}; ${hint(code, context)}`;
   return new RegistryError(code, redact(runtime, message), {
+    // Without the hint: an app shows its own audience's hint after it.
+    reason: redact(runtime, reason),
     status: response.status,
     registry: context.registry,
     repository: request.repository,
