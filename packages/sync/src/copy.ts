@@ -17,11 +17,6 @@ export interface CopyContext {
   /** Blobs (and child manifests) of one manifest copied at the same time. */
   readonly concurrency: number;
   readonly signal: AbortSignal;
-  /**
-   * The target repository did not exist when planned: every blob in it is one this run put there (the ledger
-   * knows those), so no HEAD is sent before an upload. A stale plan only costs an upload the HEAD would have spared.
-   */
-  readonly fresh: boolean;
   /** Called once per blob of the tree that is not foreign. */
   readonly onBlob: (digest: string, outcome: BlobOutcome, bytes: number) => void;
   /** Called after each manifest PUT. */
@@ -82,7 +77,8 @@ function name(reference: ImageReference): string {
 /**
  * Puts one blob into the target repository: known to the run → nothing; another repository of the target
  * registry got it in this run → mount from there; else HEAD, then a streamed GET → PUT with the digest checked
- * as the bytes pass (memory stays bounded whatever the size). Transient failures are retried, the later
+ * as the bytes pass (memory stays bounded whatever the size). The HEAD is sent even into a repository the plan
+ * found missing: one without tags can hold the blobs of a copy that was killed or handed back before its tag. Transient failures are retried, the later
  * attempts reading from the source registry itself.
  */
 export async function copyBlob(context: CopyContext, source: ImageReference, target: ImageReference, descriptor: Descriptor): Promise<void> {
@@ -94,7 +90,7 @@ export async function copyBlob(context: CopyContext, source: ImageReference, tar
         const result = await client.uploadBlob(
           target,
           async () => context.source.openBlob(source, descriptor, { mirrors: attempt === 0, signal }),
-          { digest: descriptor.digest, size: descriptor.size, signal, skipExisting: !context.fresh, ...(from === undefined ? {} : { mountFrom: from }) },
+          { digest: descriptor.digest, size: descriptor.size, signal, skipExisting: true, ...(from === undefined ? {} : { mountFrom: from }) },
         );
         return result.outcome;
       } catch (error) {

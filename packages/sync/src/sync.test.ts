@@ -113,6 +113,22 @@ describe.skipIf(missing.length > 0)('syncPlan on real registries', () => {
     expect(b.stats.blobsMounted).toBe(other.blobs.size);
     expect(lab.regional.proxy.requests().filter((request) => request.method === 'HEAD' && request.path.startsWith('/v2/shared/two/blobs/'))).toHaveLength(0);
   });
+
+  test('blobs an interrupted copy left in a repository without tags are not uploaded again (HEAD before upload)', async () => {
+    await using client = asDisposable(lab.client());
+    // What a killed or handed-back copy leaves: the blobs, no manifest, no tag (the tag list says NAME_UNKNOWN).
+    for (const [digest, bytes] of other.blobs) {
+      await client.value.copyBlob(`${lab.source.host}/team/other`, `${lab.main.host}/half/other`, { digest, size: bytes.byteLength });
+    }
+    lab.main.proxy.resetRequests();
+    const missing = [{ targetName: 'main', repository: `${lab.main.host}/half/other`, exists: false }];
+    const report = await syncPlan({ ...plan([item(lab, 'team/other:2', lab.main, { target: 'half/other:2' })]), repositories: missing }, { client: client.value });
+    expect(report.items[0]).toMatchObject({ result: 'copied', error: null });
+    expect(report.stats).toMatchObject({ blobsUploaded: 0, blobsExisting: other.blobs.size, bytesUploaded: 0 });
+    const uploads = lab.main.proxy.requests().filter((request) => (request.method === 'POST' || request.method === 'PUT' || request.method === 'PATCH') && request.path.includes('/blobs/'));
+    expect(uploads).toEqual([]);
+    expect(await lab.skopeoDigest(`${lab.main.host}/half/other:2`)).toBe(other.digest);
+  });
 });
 
 function asDisposable<T extends { close(): Promise<void> }>(value: T): AsyncDisposable & { value: T } {

@@ -66,8 +66,6 @@ export interface RunContext {
   readonly now: () => number;
   /** `registry/repository` of targets that refused a push because they do not exist. */
   readonly missing: Map<string, SyncError>;
-  /** `registry/repository` of targets the plan found not to exist: a blob there is one this run put (no HEAD). */
-  readonly fresh: ReadonlySet<string>;
   /** Source registries whose referrers came from the tag schema (no referrers API). */
   readonly withoutReferrersApi: Set<string>;
 }
@@ -156,7 +154,6 @@ async function copyItem(run: RunContext, item: PlanItem, signal: AbortSignal): P
     ledger: run.ledger,
     concurrency: run.blobConcurrency,
     signal,
-    fresh: run.fresh.has(repositoryName(target)),
     onBlob: (blobDigest: string, outcome: BlobOutcome, bytes: number) => {
       countBlob(run.stats, outcome, bytes);
       if (outcome !== 'known') run.emit({ type: 'blob', targetName: item.targetName, digest: blobDigest, outcome, bytes });
@@ -281,7 +278,6 @@ export async function syncPlan(plan: Plan, options: SyncOptions): Promise<SyncRe
     now: options.now ?? Date.now,
     missing: new Map(),
     withoutReferrersApi: new Set(),
-    fresh: new Set(plan.repositories.filter((repository) => !repository.exists).map((repository) => repository.repository)),
   };
   const concurrency = options.concurrency ?? 4;
   const items = await mapLimit(plan.items, concurrency, (item) => syncItem(run, item, signal, 1));
