@@ -179,6 +179,15 @@ function renderScannerError(error: ScannerError, context: ReportContext): ErrorR
 }
 
 /**
+ * A cache failure as the warning's text: the cache package's reason and its `cli` hint, from the error's
+ * fields (no package prefix, method or option names); the message of anything else.
+ */
+export function cacheFailureText(error: unknown): string {
+  if (isScannerError(error)) return firstLine(withHint(error.fields.reason ?? error.detail, error.fields.hints?.cli));
+  return error instanceof Error ? firstLine(error.message) : describeValue(error);
+}
+
+/**
  * Maps any thrown value to one actionable line and an exit code: 2 only for the user's input (flags,
  * references, policy, registries config), 1 for registries and their content. Known errors are matched
  * with `isScannerError` and `code` (two copies of a package may be installed); messages of the packages

@@ -4,7 +4,7 @@ import type { ParsedArgs, RunArgs } from './args.ts';
 import { COMMAND_MODULES } from './command.ts';
 import type { CommandSession, MainIo } from './command.ts';
 import type { CommandContext } from './context.ts';
-import { EXIT, debugStack, reportError } from './errors.ts';
+import { EXIT, cacheFailureText, debugStack, reportError } from './errors.ts';
 import type { ExitCode, ReportContext } from './errors.ts';
 import { isMirrorCommandLine } from './mirror-args.ts';
 
@@ -78,7 +78,7 @@ function createSession(
           onCacheError: (error) => {
             if (cacheWarned) return;
             cacheWarned = true;
-            diagnostic(`warning: the cache failed and is skipped for this run: ${error instanceof Error ? error.message : String(error)}`);
+            diagnostic(`warning: the cache failed and is skipped for this run: ${cacheFailureText(error)}`);
           },
           onEvent: (event) => {
             io.onEvent?.(event);

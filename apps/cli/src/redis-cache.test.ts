@@ -30,4 +30,32 @@ describe.skipIf(!hasBinary('redis-server'))('--cache redis://', () => {
     }
     expect(counts).toEqual({ tag: [10, 0], digest: [10, 3] });
   });
+
+  // break-scan F4: the warning carried the package prefix, the method (`get()`) and option names the CLI has
+  // not (`connectTimeoutMs`); it now says what failed and the CLI's hint.
+  test('a failing Redis is one warning in the CLI\'s words: a wrong password, TLS on a plain-text port', async () => {
+    await using redis = await startRedis();
+    const { Redis } = await import('ioredis');
+    const admin = new Redis(redis.url);
+    await admin.config('SET', 'requirepass', 'pw-right');
+    admin.disconnect();
+    await using registry = createMemoryRegistry();
+    seedDemoImages(registry);
+    const { host } = await registry.listen();
+    const args = ['tags', `${host}/${DEMO_REPOSITORIES.builds}`];
+    const port = new URL(redis.url).port;
+    const cases: Record<string, [string, RegExp]> = {
+      wrongPassword: [`redis://:pw-wrong@127.0.0.1:${port}`, /Redis at 127\.0\.0\.1:\d+ refused the credentials of the url: it answered "WRONGPASS/],
+      tlsOnPlain: [`rediss://:pw-wrong@127.0.0.1:${port}`, /TLS|handshake/],
+    };
+    for (const [name, [url, pattern]] of Object.entries(cases)) {
+      const run = await runCli([...args, '--cache', url]);
+      expect(run.code, name).toBe(0);
+      const warnings = run.stderr.trimEnd().split('\n');
+      expect(warnings, name).toHaveLength(1);
+      expect(warnings[0], name).toMatch(/^scanner: warning: the cache failed and is skipped for this run: /);
+      expect(warnings[0], name).toMatch(pattern);
+      for (const term of ['@scanner/', 'get()', 'set()', 'TimeoutMs', 'pw-wrong']) expect(warnings[0], `${name}: ${term}`).not.toContain(term);
+    }
+  });
 });

@@ -228,11 +228,12 @@ export function createRedisCache(options: RedisCacheOptions = {}): RedisCache {
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof Error && error.name === 'ReplyError') {
       if (AUTH_REPLY.test(message)) return authFailed(operation, message, error);
-      return new RedisCacheError('server_error', `${operation}() failed: Redis at ${server} answered "${message}"`, { cause: error });
+      return new RedisCacheError('server_error', `${operation}() failed: Redis at ${server} answered "${message}"`, { cause: error, reason: `Redis at ${server} answered "${message}"` });
     }
     if (isTlsFailure(error)) {
       return new RedisCacheError('tls', `${operation}() could not set up TLS with ${server} (${message}); if that port serves plain-text Redis, use a redis:// url, else check the server's certificate`, {
         cause: error,
+        reason: `could not set up TLS with Redis at ${server} (${message})`,
         hints: { library: 'use a redis:// url for a plain-text port, rediss:// only where Redis serves TLS', config: 'use a redis:// url for a plain-text port, rediss:// only where Redis serves TLS', cli: 'use redis:// for a plain-text port, rediss:// only where Redis serves TLS' },
       });
     }
@@ -250,6 +251,7 @@ export function createRedisCache(options: RedisCacheOptions = {}): RedisCache {
     const hint = 'put the right password (and ACL user) in the url: redis://[user]:PASSWORD@host:port';
     return new RedisCacheError('auth_failed', `${operation}() failed: Redis at ${server} ${what}: it answered "${said}"`, {
       cause,
+      reason: `Redis at ${server} ${what}: it answered "${said}"`,
       hints: { library: hint, config: hint, cli: hint },
     });
   }
@@ -257,10 +259,20 @@ export function createRedisCache(options: RedisCacheOptions = {}): RedisCache {
   function timeoutError(operation: string, what: string, timeoutMs: number, cause?: unknown): RedisCacheError {
     // A rediss:// client talking to a plain-text port waits for a handshake that never comes.
     const tlsHint = tls && what === 'connectTimeoutMs' ? `; no TLS handshake completed — if ${server} serves plain-text Redis, use a redis:// url` : '';
+    const plainText = tlsHint === '' ? '' : `if ${server} serves plain-text Redis, use a redis:// url; `;
     return new RedisCacheError(
       'timeout',
       `${operation}() got no answer from Redis at ${server} within ${what} (${timeoutMs})${tlsHint}; check Redis's health or raise ${what}`,
-      cause === undefined ? {} : { cause },
+      {
+        ...(cause === undefined ? {} : { cause }),
+        // The option names are the library's: the reason and the other audiences' hints go without them.
+        reason: `got no answer from Redis at ${server} within ${timeoutMs} ms${tls && what === 'connectTimeoutMs' ? '; no TLS handshake completed' : ''}`,
+        hints: {
+          library: `${plainText}check Redis's health or raise ${what}`,
+          config: `${plainText}check Redis's health`,
+          cli: `${plainText}check Redis's health`,
+        },
+      },
     );
   }
 
@@ -269,7 +281,11 @@ export function createRedisCache(options: RedisCacheOptions = {}): RedisCache {
     return new RedisCacheError(
       'unavailable',
       `${operation}() could not reach Redis at ${server} (${reason}); start Redis or fix the url — the cache reconnects by itself`,
-      { cause },
+      {
+        cause,
+        reason: `could not reach Redis at ${server} (${reason})`,
+        hints: { library: 'start Redis or fix the url — the cache reconnects by itself', config: 'start Redis or fix the url', cli: 'start Redis or fix the --cache url' },
+      },
     );
   }
 

@@ -72,6 +72,11 @@ describe.skipIf(!hasBinary('redis-server'))('Redis authentication and TLS failur
     expect(error.message).toContain('redis://');
     expect(error.message).not.toContain(PASSWORD);
     expect(error.message).not.toContain('Connection is closed');
+    // break-scan F4: the reason and the cli hint carry neither the method nor the option names.
+    expect(error.fields.reason).toMatch(/TLS/);
+    for (const text of [error.fields.reason, error.fields.hints?.cli]) {
+      expect(text).not.toMatch(/get\(\)|TimeoutMs/);
+    }
     await cache.close();
   });
 });
