@@ -72,4 +72,22 @@ describe('the embedded worker (one process, in-memory queue) on real registries'
       expect(metrics).not.toContain(secret);
     }
   });
+
+  it('counts a target that fails as a whole (auth) in scanner_worker_images{result="failing"}', async () => {
+    await using lab = await startMirrorLab();
+    await seedSource(lab, 'bitnami/postgresql', ['16.3.0']);
+    // The basic-auth registry straight, not through the proxy the Docker config has credentials for: 401.
+    await lab.write('targets.yaml', `targets:\n  - name: main\n    registry: ${lab.mainHost}\n  - name: locked\n    registry: ${lab.main.host}\n`);
+    await lab.write('team-storage.yaml', `owner: team-storage\nimages:\n  - source: ${lab.source.host}/bitnami/postgresql\n    tags:\n      - names: [16.3.0]\n`);
+    const log = logSink();
+    await using worker = await startTestWorker(lab, log);
+    const metrics = async (): Promise<string> => (await worker.app.request('/metrics')).text();
+    const text = await eventually(async () => {
+      const current = await metrics();
+      return /^scanner_worker_images\{team="team-storage",target="locked",result="failing"\} 1$/m.test(current) && /^scanner_worker_images\{team="team-storage",target="main",result="up_to_date"\} 1$/m.test(current) ? current : undefined;
+    }, 20_000, 'the locked target counted as failing');
+    expect(text).toMatch(/^scanner_worker_images\{team="team-storage",target="main",result="failing"\} 0$/m);
+    expect(text).toMatch(/^scanner_worker_images\{team="team-storage",target="locked",result="up_to_date"\} 0$/m);
+    for (const secret of lab.secrets) expect(text).not.toContain(secret);
+  }, 60_000);
 });

@@ -5,6 +5,7 @@ describe('the worker metrics', () => {
   it('follow the Prometheus naming guide: one prefix, _total counters, base units, bounded labels', async () => {
     const metrics = createWorkerMetrics({
       tagCounts: () => Promise.resolve([{ team: 'team-a', target: 'main', result: 'failed', count: 2 }]),
+      imageCounts: () => Promise.resolve([{ team: 'team-a', target: 'main', result: 'failing', count: 1 }]),
       queueCounts: () => Promise.resolve({ waiting: 3, active: 1 }),
       configFiles: () => ({ valid: 4, invalid: 1 }),
       ready: () => true,
@@ -26,6 +27,7 @@ describe('the worker metrics', () => {
     expect(text).toContain('scanner_worker_run_duration_seconds_sum{team="team-a",target="main",result="failed"} 1.5');
     expect(text).toContain('scanner_worker_uploaded_bytes_total{team="team-a",target="main"} 1024');
     expect(text).toContain('scanner_worker_tags{team="team-a",target="main",result="failed"} 2');
+    expect(text).toContain('scanner_worker_images{team="team-a",target="main",result="failing"} 1');
     expect(text).toContain('scanner_worker_config_files{result="invalid"} 1');
     expect(text).toContain('scanner_worker_queue_jobs 3');
     expect(text).toContain('scanner_worker_ready 1');

@@ -7,6 +7,12 @@ export const METRIC_PREFIX = 'scanner_worker_';
 export interface MetricsSource {
   /** Tags per team, target and state (`up_to_date`, `missing`, `failed`) from the latest runs. */
   tagCounts(): Promise<readonly { readonly team: string; readonly target: string; readonly result: string; readonly count: number }[]>;
+  /**
+   * (image, target) pairs per team, target and state of their latest run (`failing`, `missing`, `running`,
+   * `pending`, `up_to_date`, as on the status page); a target that fails as a whole (auth, time-out, plan
+   * error) counts as `failing` here, while it has no tag in `tagCounts`.
+   */
+  imageCounts(): Promise<readonly { readonly team: string; readonly target: string; readonly result: string; readonly count: number }[]>;
   queueCounts(): Promise<{ readonly waiting: number; readonly active: number }>;
   /** Config files that are valid and invalid now. */
   configFiles(): { readonly valid: number; readonly invalid: number };
@@ -55,6 +61,16 @@ export function createWorkerMetrics(source: MetricsSource): WorkerMetrics {
     async collect() {
       this.reset();
       for (const row of await source.tagCounts()) this.set({ team: row.team, target: row.target, result: row.result }, row.count);
+    },
+  });
+  new Gauge({
+    name: `${METRIC_PREFIX}images`,
+    help: 'Images per team and target by the state of their latest run (failing, missing, running, pending, up_to_date); a target failing as a whole (auth, time-out) counts as failing.',
+    labelNames: ['team', 'target', 'result'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const row of await source.imageCounts()) this.set({ team: row.team, target: row.target, result: row.result }, row.count);
     },
   });
   new Gauge({

@@ -7,7 +7,9 @@ import type { FailedTag, RunRecord } from './status-store.ts';
 /** How one image stands at one target, worst first: `failing`, `missing`, `running`, `pending` (never run), `up_to_date`. */
 export type TargetState = 'failing' | 'missing' | 'running' | 'pending' | 'up_to_date';
 
-const SEVERITY: readonly TargetState[] = ['failing', 'missing', 'running', 'pending', 'up_to_date'];
+/** Every state, worst first. */
+export const TARGET_STATES: readonly TargetState[] = ['failing', 'missing', 'running', 'pending', 'up_to_date'];
+const SEVERITY = TARGET_STATES;
 
 /** One image at one target in `GET /api/status`. */
 export interface TargetStatus {
@@ -80,7 +82,8 @@ export function worstState(states: Iterable<TargetState>): TargetState {
   return worst;
 }
 
-function stateOf(record: RunRecord | undefined): TargetState {
+/** The state of one image at one target from its latest run record (`pending` without one). */
+export function stateOf(record: RunRecord | undefined): TargetState {
   if (record === undefined) return 'pending';
   if (record.result === 'failed' || record.failed.length > 0 || record.failingSince !== null) return 'failing';
   if (record.missing.length > 0) return 'missing';

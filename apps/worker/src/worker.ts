@@ -19,7 +19,7 @@ import type { WorkerOptions } from './options.ts';
 import type { QueueLimits, WorkQueue } from './queue.ts';
 import { createJobRunner } from './run-job.ts';
 import { createScheduler } from './scheduler.ts';
-import { buildStatus } from './status.ts';
+import { TARGET_STATES, buildStatus, stateOf } from './status.ts';
 import type { StatusDocument } from './status.ts';
 import { createMemoryStatusStore, createRedisStatusStore } from './status-store.ts';
 import type { RunRecord, StatusStore } from './status-store.ts';
@@ -151,6 +151,22 @@ export async function startWorker(options: WorkerOptions, deps: WorkerDependenci
               row.count += count;
               rows.set(key, row);
             }
+          }
+        }
+        return [...rows.values()];
+      },
+      async imageCounts() {
+        const rows = new Map<string, { team: string; target: string; result: string; count: number }>();
+        const records = await status.all().catch((): ReadonlyMap<string, RunRecord> => new Map());
+        for (const image of config.config()?.images ?? []) {
+          for (const name of image.targets) {
+            // Every state of a (team, target) is exported, 0 included, so that an alert on it resolves.
+            for (const result of TARGET_STATES) {
+              const key = `${image.owner}\0${name}\0${result}`;
+              if (!rows.has(key)) rows.set(key, { team: image.owner, target: name, result, count: 0 });
+            }
+            const row = rows.get(`${image.owner}\0${name}\0${stateOf(records.get(jobId({ imageId: image.id, targetName: name })))}`);
+            if (row !== undefined) row.count++;
           }
         }
         return [...rows.values()];
