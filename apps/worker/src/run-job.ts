@@ -6,6 +6,7 @@ import { jobId } from './job.ts';
 import type { Logger } from './log.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import type { FailedTag, RunRecord, StatusStore } from './status-store.ts';
+import { imageSelection } from './status.ts';
 
 /** Error codes that mean a registry asked us to slow down. */
 const RATE_LIMIT_CODES = new Set(['rate_limited', 'TOOMANYREQUESTS']);
@@ -89,6 +90,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       imageId: image.id,
       targetName: target.name,
       repository: previous?.repository,
+      selection: imageSelection(image, target),
       startedAt,
       finishedAt: null,
       result: null,

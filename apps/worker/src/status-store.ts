@@ -17,6 +17,12 @@ export interface RunRecord {
   readonly targetName: string;
   /** Target repository the run wrote to, e.g. `mirror.example.io/bitnami/postgresql`; undefined before a plan. */
   readonly repository: string | undefined;
+  /**
+   * {@link imageSelection} of the image and target this run planned under; when the config in force now gives
+   * another one (a reload added a tag or a rule), the record is older than the selection and the image shows as
+   * `pending` until it is planned again. Absent in records written before this field existed.
+   */
+  readonly selection?: string | undefined;
   /** ISO 8601. */
   readonly startedAt: string;
   /** ISO 8601; `null` while the run goes on (or when its replica died). */

@@ -1,10 +1,14 @@
+import { createHash } from 'node:crypto';
 import { targetRepository } from '@scanner/sync';
 import type { MirrorConfig, MirrorImage, MirrorTarget } from '@scanner/sync';
 import type { ConfigFileStatus } from './config-store.ts';
 import { jobId } from './job.ts';
 import type { FailedTag, RunRecord } from './status-store.ts';
 
-/** How one image stands at one target, worst first: `failing`, `missing`, `running`, `pending` (never run), `up_to_date`. */
+/**
+ * How one image stands at one target, worst first: `failing`, `missing`, `running`, `pending` (never run, or not
+ * planned since a reload changed what it selects), `up_to_date`.
+ */
 export type TargetState = 'failing' | 'missing' | 'running' | 'pending' | 'up_to_date';
 
 /** Every state, worst first. */
@@ -82,9 +86,25 @@ export function worstState(states: Iterable<TargetState>): TargetState {
   return worst;
 }
 
-/** The state of one image at one target from its latest run record (`pending` without one). */
-export function stateOf(record: RunRecord | undefined): TargetState {
+/**
+ * What decides which tags an image mirrors where: source, rules, exclusions, mutable tags, renames and the
+ * target's registry and prefix, as a SHA-256 (hex). A run record keeps the one it was planned under.
+ */
+export function imageSelection(image: MirrorImage, target: MirrorTarget): string {
+  const { source, rules, exclude, mutable, rename, targetTag } = image;
+  const fields = { source: `${source.registry}/${source.repository}`, rules, exclude, mutable, rename, targetTag, registry: target.registry, prefix: target.prefix };
+  return createHash('sha256')
+    .update(JSON.stringify(fields, (_key, value: unknown) => (value instanceof RegExp ? value.source : value)))
+    .digest('hex');
+}
+
+/**
+ * The state of one image at one target from its latest run record: `pending` without one, or when the record
+ * was planned under another {@link imageSelection} than `selection` (the config in force) and is not running.
+ */
+export function stateOf(record: RunRecord | undefined, selection?: string): TargetState {
   if (record === undefined) return 'pending';
+  if (record.finishedAt !== null && selection !== undefined && record.selection !== undefined && record.selection !== selection) return 'pending';
   if (record.result === 'failed' || record.failed.length > 0 || record.failingSince !== null) return 'failing';
   if (record.missing.length > 0) return 'missing';
   if (record.finishedAt === null) return 'running';
@@ -127,7 +147,7 @@ export function buildStatus(input: StatusInput): StatusDocument {
         name,
         registry: target.registry,
         repository: record?.repository ?? repositoryAt(image, target),
-        state: stateOf(record),
+        state: stateOf(record, imageSelection(image, target)),
         upToDate: record?.upToDate ?? [],
         missing: record?.missing ?? [],
         failed: record?.failed ?? [],

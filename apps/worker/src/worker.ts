@@ -19,7 +19,7 @@ import type { WorkerOptions } from './options.ts';
 import type { QueueLimits, WorkQueue } from './queue.ts';
 import { createJobRunner } from './run-job.ts';
 import { createScheduler } from './scheduler.ts';
-import { TARGET_STATES, buildStatus, stateOf } from './status.ts';
+import { TARGET_STATES, buildStatus, imageSelection, stateOf } from './status.ts';
 import type { StatusDocument } from './status.ts';
 import { createMemoryStatusStore, createRedisStatusStore } from './status-store.ts';
 import type { RunRecord, StatusStore } from './status-store.ts';
@@ -165,7 +165,9 @@ export async function startWorker(options: WorkerOptions, deps: WorkerDependenci
               const key = `${image.owner}\0${name}\0${result}`;
               if (!rows.has(key)) rows.set(key, { team: image.owner, target: name, result, count: 0 });
             }
-            const row = rows.get(`${image.owner}\0${name}\0${stateOf(records.get(jobId({ imageId: image.id, targetName: name })))}`);
+            const target = config.target(name);
+            const selection = target === undefined ? undefined : imageSelection(image, target);
+            const row = rows.get(`${image.owner}\0${name}\0${stateOf(records.get(jobId({ imageId: image.id, targetName: name })), selection)}`);
             if (row !== undefined) row.count++;
           }
         }
