@@ -202,8 +202,18 @@ describe('--timeout bounds the whole command', () => {
       const run = await runCli(['digest', `127.0.0.1:${port}/team/app:1.0.0`, '--registries-config', config]);
       expect(run.code).toBe(1);
       expect(run.stdout).toBe('');
-      expect(run.stderr).toMatch(new RegExp(`^scanner: .*127\\.0\\.0\\.1:${port}.*; raise --timeout \\(e\\.g\\. --timeout 2m\\) if 127\\.0\\.0\\.1:${port} is slow, or check that it answers\\n$`));
+      // break-scan F3: the limit came from the file, so the hint names its key and file.
+      expect(run.stderr).toMatch(new RegExp(`^scanner: .*127\\.0\\.0\\.1:${port}.*; raise registries\\[0\\]\\.operation_timeout in ${config.replaceAll('.', '\\.')} \\(or override it with --timeout, e\\.g\\. --timeout 2m\\) if 127\\.0\\.0\\.1:${port} is slow, or check that it answers\\n$`));
       expect(run.stderr).not.toMatch(/timeoutMs|operationTimeoutMs|settings\./);
+
+      // The per-request time-out of the file, which --timeout does not change: its key, not --timeout, and
+      // not undici's "Headers Timeout Error".
+      await writeFile(config, `registries:\n  - name: silent\n    prefix: 127.0.0.1:${port}\n    timeout: 200ms\n`);
+      const perRequest = await runCli(['tags', `127.0.0.1:${port}/team/app`, '--registries-config', config, '--timeout', '30s']);
+      expect(perRequest.code).toBe(1);
+      expect(perRequest.stderr).toContain('got no answer within 200 ms (no response headers)');
+      expect(perRequest.stderr).toContain(`raise registries[0].timeout in ${config} (the per-request time-out)`);
+      expect(perRequest.stderr).not.toMatch(/Headers Timeout Error|--timeout|timeoutMs/);
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => {

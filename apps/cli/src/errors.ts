@@ -168,7 +168,9 @@ function renderScannerError(error: ScannerError, context: ReportContext): ErrorR
       const text = `${place}${fields.reason ?? error.detail}`;
       // The CLI's own advice where it knows better (the --timeout in force), else the package's for this audience.
       const own = cliRegistryHint(error, context);
-      const hint = error.code === 'timeout' && context.timeout !== undefined ? own : (cliHint ?? own);
+      // A time-out set in the registries config (`fields.field` names its key) is the package's hint to give.
+      const fromConfig = error.code === 'timeout' && fields.field !== undefined && cliHint !== undefined;
+      const hint = error.code === 'timeout' && context.timeout !== undefined && !fromConfig ? own : (cliHint ?? own);
       return { exitCode: input ? EXIT.usage : EXIT.runtime, message: firstLine(withHint(text, hint)) };
     }
     default:

@@ -32,14 +32,21 @@ export async function withOperationTimeout<T>(
   } catch (error) {
     if (!deadline.signal.aborted || signal?.aborted === true) throw error;
     const registry = session.context.registry;
+    const sources = session.context.settings.operationTimeoutMs === undefined ? undefined : session.context.settings.sources;
+    // The registries config set this limit: name its key (a --timeout flag would have replaced it).
+    const key = sources?.operationTimeoutMs === undefined ? undefined : `${sources.operationTimeoutMs}${sources.file === undefined ? '' : ` in ${sources.file}`}`;
     throw new RegistryError('timeout', `${what} on ${registry} did not finish within ${limitMs} ms (the operation time-out, every try and wait included)`, {
       registry,
       repository,
       cause: error,
+      ...(sources?.operationTimeoutMs === undefined ? {} : { field: sources.operationTimeoutMs }),
       hints: {
         library: `raise operationTimeoutMs (a client option, or settings.operationTimeoutMs for ${registry}) if ${registry} is slow, or check that it answers`,
-        config: `raise operation_timeout of the registries entry for ${registry} if it is slow, or check that it answers`,
-        cli: `raise --timeout (e.g. --timeout 2m) if ${registry} is slow, or check that it answers`,
+        config: `raise ${key ?? `operation_timeout of the registries entry for ${registry}`} if it is slow, or check that it answers`,
+        cli:
+          key === undefined
+            ? `raise --timeout (e.g. --timeout 2m) if ${registry} is slow, or check that it answers`
+            : `raise ${key} (or override it with --timeout, e.g. --timeout 2m) if ${registry} is slow, or check that it answers`,
       },
     });
   } finally {

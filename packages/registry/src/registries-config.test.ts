@@ -202,8 +202,11 @@ ${PEM.split('\n').map((line) => `    ${line}`).join('\n')}
       concurrency: 4,
       timeoutMs: 60_000,
       tokenRealmAllowList: ['auth.example.net'],
+      // For messages that name the place to change (break-scan F3); no file was named here.
+      sources: { timeoutMs: 'registries[0].timeout' },
     });
     expect(config.match('other.example.com/a').timeoutMs).toBe(2500);
+    expect(config.match('other.example.com/a').sources).toEqual({ timeoutMs: 'registries[1].timeout_ms' });
   });
 
   test('entries without credentials, and unmatched registries, use Docker config credentials', async () => {

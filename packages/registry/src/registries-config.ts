@@ -91,7 +91,16 @@ export function resolveRegistrySettings(registryHost: string, options: ResolveRe
   const base =
     options.config?.match(registryHost) ??
     defaultRegistrySettings(registryHost, options.dockerConfig === undefined ? createDockerConfigCredentials() : options.dockerConfig);
-  return { ...base, ...(options.overrides ?? {}) };
+  const overrides = options.overrides ?? {};
+  const merged: RegistrySettings = { ...base, ...overrides };
+  // A time-out an override replaced no longer comes from the file.
+  if (merged.sources === undefined || (overrides.timeoutMs === undefined && overrides.operationTimeoutMs === undefined)) return merged;
+  const sources = {
+    ...merged.sources,
+    ...(overrides.timeoutMs === undefined ? {} : { timeoutMs: undefined }),
+    ...(overrides.operationTimeoutMs === undefined ? {} : { operationTimeoutMs: undefined }),
+  };
+  return { ...merged, sources };
 }
 
 /**
@@ -234,6 +243,14 @@ export async function parseRegistriesConfig(text: string, options: RegistriesCon
         tokenRealmAllowList: item.token_realm_allow_list,
         mirrors: mirrors.length === 0 ? undefined : mirrors,
         rateLimitFloor: item.ratelimit_floor,
+        sources:
+          timeoutMs === undefined && item.operation_timeout === undefined
+            ? undefined
+            : definedOnly({
+                file: source,
+                timeoutMs: timeoutMs === undefined ? undefined : `registries[${index}].${item.timeout_ms === undefined ? 'timeout' : 'timeout_ms'}`,
+                operationTimeoutMs: item.operation_timeout === undefined ? undefined : `registries[${index}].operation_timeout`,
+              }),
       }),
     };
     const entry: RegistryConfigEntry = {

@@ -17,6 +17,15 @@ export interface CredentialProvider {
 }
 
 /** Settings for one registry, after config resolution. */
+/** See {@link RegistrySettings.sources}. */
+export interface SettingSources {
+  readonly file?: string | undefined;
+  /** Key path of the per-request time-out, e.g. `registries[2].timeout`. */
+  readonly timeoutMs?: string | undefined;
+  /** Key path of the operation time-out, e.g. `registries[2].operation_timeout`. */
+  readonly operationTimeoutMs?: string | undefined;
+}
+
 export interface RegistrySettings {
   /** The registry host as it appears in references, e.g. `docker.io`, `localhost:5000`. */
   readonly registry: string;
@@ -42,6 +51,11 @@ export interface RegistrySettings {
    * `operationTimeoutMs`. Registries config key: `operation_timeout`. @default the client's (60000)
    */
   readonly operationTimeoutMs?: number;
+  /**
+   * Where time-outs were set, for messages that must name the place to change: the registries config file and
+   * key paths (`registries[2].timeout`). Set by the registries config; a setting an override replaced has none.
+   */
+  readonly sources?: SettingSources;
   /** Extra hosts (besides the registry's own registrable domain) that may receive credentials as token realms. */
   readonly tokenRealmAllowList?: readonly string[];
   /**

@@ -394,12 +394,18 @@ export function transportError(
   const reason = redact(runtime, error instanceof Error ? error.message : String(error));
   const registry = context.registry;
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
-    return new RegistryError('timeout', `${where} got no answer within ${context.timeoutMs} ms (${reason})`, {
+    // In our words, not undici's error name ("Headers Timeout Error"), which stays in `cause`.
+    const phase = code === 'UND_ERR_CONNECT_TIMEOUT' ? 'no connection' : code === 'UND_ERR_HEADERS_TIMEOUT' ? 'no response headers' : 'the body stalled';
+    const sources = context.settings.sources;
+    // The registries config set this per-request time-out: name its key, which no flag changes.
+    const key = sources?.timeoutMs === undefined ? undefined : `${sources.timeoutMs}${sources.file === undefined ? '' : ` in ${sources.file}`}`;
+    return new RegistryError('timeout', `${where} got no answer within ${context.timeoutMs} ms (${phase})`, {
       ...details,
+      ...(sources?.timeoutMs === undefined ? {} : { field: sources.timeoutMs }),
       hints: {
         library: `raise settings.timeoutMs for ${registry} (per request) if it is slow, or check that it answers`,
-        config: `raise timeout of the registries entry for ${registry} if it is slow, or check that it answers`,
-        cli: `raise --timeout if ${registry} is slow, or check that it answers`,
+        config: `raise ${key ?? `timeout of the registries entry for ${registry}`} if it is slow, or check that it answers`,
+        cli: key === undefined ? `raise --timeout if ${registry} is slow, or check that it answers` : `raise ${key} (the per-request time-out) if ${registry} is slow, or check that it answers`,
       },
     });
   }
