@@ -5,7 +5,7 @@ export { RegistryError, isRegistryError } from './errors.ts';
 export { ScannerError, isScannerError } from '@scanner/image/scanner-error';
 export type { ErrorFields, HintAudience, ScannerErrorOptions } from '@scanner/image';
 export type { RegistryErrorCode, RegistryErrorDetails } from './errors.ts';
-export type { Credential, CredentialProvider, RegistrySettings } from './settings.ts';
+export type { Credential, CredentialProvider, RegistrySettings, SettingSources } from './settings.ts';
 
 export { createRegistryClient } from './client.ts';
 export { createRegistryClientFromConfig } from './from-config.ts';
