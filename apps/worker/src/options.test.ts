@@ -61,6 +61,20 @@ describe('scanner-worker options', () => {
     expect(run(['--config', '/flag', '--interval', '15m', '--listen', '[::1]:8081'], env)).toMatchObject({ configDir: '/flag', intervalMs: 900_000, listen: { host: '::1', port: 8081 } });
   });
 
+  it.each([
+    ['true', true],
+    ['TRUE', true],
+    ['1', true],
+    ['yes', true],
+    ['false', false],
+    ['False', false],
+    ['0', false],
+    ['no', false],
+    ['', false],
+  ] as const)('reads SCANNER_INSECURE=%j as %j', (value, insecure) => {
+    expect(parseWorkerOptions(['--config', 'x'], { SCANNER_INSECURE: value })).toMatchObject({ kind: 'run', options: { insecure } });
+  });
+
   it('asks for help', () => {
     expect(parseWorkerOptions(['--help'], {})).toEqual({ kind: 'help' });
   });
@@ -75,6 +89,8 @@ describe('scanner-worker options', () => {
     [['--config', 'x', '--log-level', 'loud'], {}, /log level "loud"/],
     [['--config', 'x'], { SCANNER_TRIGGER_TOKEN: 'short' }, /at least 16 characters/],
     [['--config', 'x', '--bogus'], {}, /Unknown option '--bogus'.*see --help/],
+    [['--config', 'x'], { SCANNER_INSECURE: 'banana' }, /SCANNER_INSECURE "banana" must be true or false \(also 1\/0, yes\/no\)/],
+    [['--config', 'x'], { SCANNER_INSECURE: 'on' }, /SCANNER_INSECURE "on" must be true or false/],
   ] as const)('rejects %j %j with a message naming the input', (argv, env, message) => {
     expect(() => parseWorkerOptions(argv, env)).toThrow(WorkerOptionsError);
     expect(() => parseWorkerOptions(argv, env)).toThrow(message);

@@ -141,7 +141,7 @@ export function parseWorkerOptions(argv: readonly string[], env: Readonly<Record
   }
   const level = pick('log-level', 'SCANNER_LOG_LEVEL')?.value ?? 'info';
   if (!LEVELS.has(level)) throw new WorkerOptionsError(`scanner-worker: log level ${JSON.stringify(level)} is not one of ${[...LEVELS].join(', ')}`);
-  const insecureEnv = env['SCANNER_INSECURE'];
+  const insecureEnv = booleanVariable('SCANNER_INSECURE', env['SCANNER_INSECURE']);
   const token = env['SCANNER_TRIGGER_TOKEN'];
   if (token !== undefined && token !== '' && token.length < 16) {
     throw new WorkerOptionsError('scanner-worker: SCANNER_TRIGGER_TOKEN must be at least 16 characters (e.g. openssl rand -hex 24)');
@@ -162,11 +162,23 @@ export function parseWorkerOptions(argv: readonly string[], env: Readonly<Record
       reloadDebounceMs: duration('reload-debounce', 'SCANNER_RELOAD_DEBOUNCE', 500, 0),
       cacheTtlMs: duration('cache-ttl', 'SCANNER_CACHE_TTL', 24 * 3_600_000, 1_000),
       registriesConfig: pick('registries-config', 'SCANNER_REGISTRIES_CONFIG')?.value,
-      insecure: values.insecure === true || insecureEnv === 'true' || insecureEnv === '1',
+      insecure: values.insecure === true || insecureEnv,
       logLevel: level,
       triggerToken: token === undefined || token === '' ? undefined : token,
     },
   };
+}
+
+
+const TRUE_WORDS = new Set(['true', '1', 'yes']);
+const FALSE_WORDS = new Set(['false', '0', 'no', '']);
+
+/** A yes/no variable: `true`/`false`, `1`/`0`, `yes`/`no` (any case); unset or empty is false; anything else is an error. */
+function booleanVariable(name: string, value: string | undefined): boolean {
+  const word = (value ?? '').trim().toLowerCase();
+  if (TRUE_WORDS.has(word)) return true;
+  if (FALSE_WORDS.has(word)) return false;
+  throw new WorkerOptionsError(`scanner-worker: ${name} ${JSON.stringify(value)} must be true or false (also 1/0, yes/no)`);
 }
 
 function parseListen(text: string, from: string): { host: string; port: number } {
