@@ -164,3 +164,28 @@ describe('tag names that are not valid tags', () => {
     for (const leaked of ['pwned', '9.9.9', '\n', '\u001b', 'bad tag']) expect(warnings[0]!.message).not.toContain(leaked);
   });
 });
+
+// break-scan F10: 20 empty pages in a row ended the listing with exit 0 and the later tags lost.
+describe('long runs of empty pages', () => {
+  test('25 empty pages, each linking the next, then a tag: the tag is listed', async () => {
+    await using registry = await startServer((request, response) => {
+      const page = Number(new URL(request.url, 'http://x').searchParams.get('page') ?? '1');
+      json(response, 200, { tags: page === 27 ? ['1.0.0'] : [] }, page < 27 ? { link: `</v2/late/app/tags/list?page=${page + 1}>; rel="next"` } : {});
+    });
+    await using t = testClient();
+    expect(await t.client.listTags(`${registry.host}/late/app`)).toEqual(['1.0.0']);
+  });
+
+  test('a run of empty pages that never ends fails instead of succeeding with a list that may miss tags', async () => {
+    let served = 0;
+    await using registry = await startServer((_request, response) => {
+      served++;
+      json(response, 200, { tags: served === 1 ? ['0.1.0'] : [] }, { link: `</v2/late/app/tags/list?page=${served + 1}>; rel="next"` });
+    });
+    await using t = testClient();
+    const error = await t.client.listTags(`${registry.host}/late/app`).then(() => undefined, (caught: unknown) => caught as { code?: string; message: string });
+    expect(error?.code).toBe('invalid_response');
+    expect(error?.message).toContain('empty');
+    expect(served).toBe(101);
+  });
+});

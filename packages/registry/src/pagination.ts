@@ -18,8 +18,11 @@ export interface TagPage {
   readonly url: string;
 }
 
-/** Empty pages in a row followed before the walk is taken to be stalled. */
-export const MAX_EMPTY_PAGES = 20;
+/**
+ * Empty pages in a row followed before the walk is taken to be stalled; it then fails (`invalid_response`)
+ * rather than return a list that may miss later tags. Registries that filter per page send a few, not this many.
+ */
+export const MAX_EMPTY_PAGES = 100;
 
 /** Options of `pageTags`/`listTags`. */
 export interface TagListOptions {
@@ -47,8 +50,8 @@ export function smallerPageSize(current: number, message: string | undefined): n
  * Pages through `tags/list`: sends `n`, follows `Link: <…>; rel="next"` as given (relative or absolute) on
  * the same origin only (`cross_origin` otherwise). An empty page that links a next page is followed (registries
  * that filter tags per page send them); a page whose tags were all seen before stops the walk, as do a URL
- * already visited (a registry bug), {@link MAX_EMPTY_PAGES} empty pages in a row, and `maxPages`, each with a
- * warning event. A 400 for the first page's `n` is retried
+ * already visited (a registry bug) and `maxPages`, each with a warning event; {@link MAX_EMPTY_PAGES} empty pages
+ * in a row fail the listing. A 400 for the first page's `n` is retried
  * with a smaller `n`, which is remembered for the registry. Names that are not valid tags are left out, with one
  * `invalid_tags_dropped` warning for the listing that counts them.
  */
@@ -164,8 +167,10 @@ async function* walkTagPages(session: Session, repository: string, options: TagL
       return;
     }
     if (emptyInARow >= MAX_EMPTY_PAGES) {
-      warn('pagination_stalled', `${MAX_EMPTY_PAGES} pages of ${repository}'s tags in a row were empty but linked to another page; stopped there`);
-      return;
+      throw new RegistryError('invalid_response', `${MAX_EMPTY_PAGES} pages of ${repository}'s tags in a row from ${context.registry} were empty but linked to another page; stopped, since the list so far may miss later tags`, {
+        registry: context.registry,
+        repository,
+      });
     }
     let next: URL;
     try {

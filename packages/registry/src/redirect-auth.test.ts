@@ -233,9 +233,9 @@ describe('tags/list pages', () => {
       served++;
       json(response, 200, { tags: [] }, { link: `</v2/lab/web/tags/list?page=${served + 1}>; rel="next"` });
     });
-    expect(await t.client.listTags(`${endless.host}/lab/web`)).toEqual([]);
-    expect(served).toBe(20);
-    expect(t.events).toContainEqual(expect.objectContaining({ type: 'warning', code: 'pagination_stalled' }));
+    // Endless empty pages fail rather than end the listing as if complete (break-scan F10).
+    expect((await failure(t.client.listTags(`${endless.host}/lab/web`))).code).toBe('invalid_response');
+    expect(served).toBe(100);
   });
 });
 
