@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { startRedis } from '@scanner/test-lab/redis';
 import { describe, expect, it } from 'vitest';
 import type { JobData, JobOutcome } from './job.ts';
-import { createRedisQueue } from './redis-queue.ts';
+import { EVENTS_MAX_LEN, createRedisQueue } from './redis-queue.ts';
 import { eventually } from './worker.fixture.ts';
 
 const job = (imageId: string, registry = 'slow.example'): JobData => ({ imageId, targetName: 'main', registry, reason: 'schedule' });
@@ -57,6 +57,43 @@ describe('the BullMQ queue on a real redis-server', () => {
       await Promise.all(queues.map((queue) => queue.close(1_000)));
     } finally {
       for (const connection of connections) connection.disconnect();
+    }
+  });
+
+  it('bounds the keys BullMQ keeps without a TTL: the events stream is capped at EVENTS_MAX_LEN (approximately)', async () => {
+    await using redis = await startRedis();
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    try {
+      await new Promise((resolve) => connection.once('ready', resolve));
+      const queue = createRedisQueue({
+        connection,
+        prefix: 'bound-test',
+        limits: { concurrency: 8, registryConcurrency: () => 8 },
+        onRunnerError: (_job, error) => {
+          throw error;
+        },
+        onQueueError: () => undefined,
+      });
+      let runs = 0;
+      await queue.start(() => {
+        runs += 1;
+        return Promise.resolve(ok);
+      });
+      await queue.serve(['fast.example']);
+      // Each job writes several events (added, waiting, active, completed, removed): far more than the cap.
+      for (let round = 0; round < 4; round++) {
+        await queue.add(Array.from({ length: 100 }, (_, index) => job(`img-${index}`, 'fast.example')));
+        await eventually(() => runs === (round + 1) * 100, 20_000, `round ${round} to run`);
+      }
+      const [events] = await connection.keys('bound-test:*:events');
+      expect(events).toBeDefined();
+      const meta = (events ?? '').replace(/:events$/, ':meta');
+      expect(await connection.hget(meta, 'opts.maxLenEvents')).toBe(String(EVENTS_MAX_LEN));
+      // XADD MAXLEN ~ trims whole stream nodes (100 entries each): at most the cap plus one node.
+      expect(await connection.xlen(events ?? '')).toBeLessThanOrEqual(EVENTS_MAX_LEN + 100);
+      await queue.close(1_000);
+    } finally {
+      connection.disconnect();
     }
   });
 

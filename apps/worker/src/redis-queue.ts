@@ -38,6 +38,13 @@ const shortHash = (text: string): string => createHash('sha256').update(text).di
  * jobs are removed when they end, so an id is waiting or running at most once across replicas. A replica that
  * dies loses its locks; BullMQ's stalled-job check hands its jobs to another replica.
  */
+/**
+ * The length BullMQ trims each queue's `:events` stream to (approximately: `XADD … MAXLEN ~`, so up to one
+ * stream node of 100 entries more). BullMQ's default is 10,000; the worker reads no events (it uses no
+ * QueueEvents), so a few hundred bound the key at tens of kB.
+ */
+export const EVENTS_MAX_LEN = 200;
+
 export function createRedisQueue(options: RedisQueueOptions): WorkQueue {
   const prefix = options.prefix ?? 'scanner-worker';
   const lockMs = options.lockMs ?? 30_000;
@@ -105,6 +112,7 @@ export function createRedisQueue(options: RedisQueueOptions): WorkQueue {
         connection,
         prefix,
         defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: 1 },
+        streams: { events: { maxLen: EVENTS_MAX_LEN } },
       });
       queue.on('error', options.onQueueError);
       entry = { queue, worker: undefined };
