@@ -172,14 +172,22 @@ export async function getImageMetadata(session: Session, reference: ImageReferen
     return { digest: top.digest, mediaType: top.mediaType, kind: 'manifest', created: image.created, labels: image.labels, annotations: image.annotations, images: [image] };
   }
   const wanted: { entry: Descriptor; platform: Platform }[] = [];
+  // Image entries that name no platform: kept, as containerd's FilterPlatforms keeps them, and placed by their
+  // config (read even for an index-only scan, since nothing else says which platform they are).
+  const unplaced: Descriptor[] = [];
   let usable = 0;
   for (const entry of top.index.manifests) {
+    // The missing platform is then the only reason to leave the entry out.
+    if (entry.platform === undefined && skipIndexEntryReason({ ...entry, platform: { os: 'linux', architecture: 'amd64' } }) === undefined) {
+      unplaced.push(entry);
+      continue;
+    }
     if (entry.platform === undefined || skipIndexEntryReason(entry) !== undefined) continue;
     usable += 1;
     const platform = derivePlatform(descriptorPlatform(entry.platform));
     if (options.platforms === undefined || options.platforms.some((p) => platformMatches(p, platform))) wanted.push({ entry, platform });
   }
-  if (usable === 0) {
+  if (usable === 0 && unplaced.length === 0) {
     const reasons = [...new Set(top.index.manifests.map((entry) => skipIndexEntryReason(entry) ?? ''))].filter((reason) => reason !== '');
     throw notAnImage(session, reference, top.digest, top.index.manifests.length === 0 ? 'it is an empty index' : `it is an index with no platform image (${reasons.join(', ')})`);
   }
@@ -200,6 +208,11 @@ export async function getImageMetadata(session: Session, reference: ImageReferen
             return imageMetadata(session, reference, child, entry, options.signal);
           }),
         );
+  for (const entry of unplaced) {
+    const child = await getManifest(session, withDigest(reference, entry.digest), signalOption);
+    const image = await imageMetadata(session, reference, child, entry, options.signal);
+    if (options.platforms === undefined || options.platforms.some((p) => platformMatches(p, image.platform))) images.push(image);
+  }
   const indexAnnotations = { ...top.index.annotations };
   let newest: PlatformImageMetadata | undefined;
   for (const image of images) if (newest === undefined || (image.created ?? '') > (newest.created ?? '')) newest = image;

@@ -142,6 +142,23 @@ describe('tags whose content is odd are skipped with one warning each; the scan 
     expect(result.skipped).toEqual([]);
   });
 
+  // break-scan L4: containerd's FilterPlatforms keeps an index entry without a platform; its config says which.
+  test('an index entry without a platform is read, its platform taken from its config', async () => {
+    await using quirk = await quirkRegistry('lab/noplat');
+    const arm = quirk.image([], config('2024-06-01T00:00:00Z', { architecture: 'arm64', variant: 'v8' }));
+    const size = (digest: string) => quirk.manifests.get(digest)?.bytes.byteLength ?? 0;
+    quirk.put(['2.3.0'], { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [{ mediaType: OCI_MANIFEST, digest: arm, size: size(arm) }] }, OCI_INDEX);
+    quirk.image(['1.0.0'], config('2024-01-01T00:00:00Z'));
+    const { scanner } = scannerWithEvents();
+    const newest = await scanner.select(`${quirk.host}/lab/noplat`, { strategy: 'newest-build' });
+    expect(newest.selected).toMatchObject({ tag: '2.3.0', platforms: ['linux/arm64/v8'] });
+    expect(newest.skipped).toEqual([]);
+    const amd64 = await scanner.select(`${quirk.host}/lab/noplat`, { strategy: 'semver', platforms: ['linux/amd64'] });
+    expect(amd64.selected?.tag).toBe('1.0.0');
+    const arm64 = await scanner.select(`${quirk.host}/lab/noplat`, { strategy: 'semver', platforms: ['linux/arm64'] });
+    expect(arm64.selected?.tag).toBe('2.3.0');
+  });
+
   test('auth, rate limits and server errors on a tag still fail the scan', async () => {
     await using quirk = await quirkRegistry('lab/limited');
     quirk.image(['1.0.0'], config('2024-01-01T00:00:00Z'));
