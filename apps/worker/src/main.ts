@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import type { Cache } from '@scanner/registry';
@@ -49,8 +50,24 @@ export async function createScanCache(options: WorkerOptions, redis: Redis | und
 }
 
 /**
+ * Why the config directory cannot be watched, or undefined when it is a directory (an empty or invalid one is
+ * not a start-up error: the worker waits for a valid config and says so on `/readyz`).
+ */
+async function configDirProblem(dir: string): Promise<string | undefined> {
+  try {
+    return (await stat(dir)).isDirectory() ? undefined : 'is not a directory; give the directory holding targets.yaml and the team files';
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'does not exist; give the directory holding targets.yaml and the team files';
+    if (code === 'EACCES') return 'cannot be read (permission denied)';
+    return `cannot be read: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+
+/**
  * Starts the worker from argv and the environment and runs until SIGTERM or SIGINT; SIGHUP reloads the config.
- * Resolves the exit code: 0 after a clean shutdown, 2 for bad options, 1 when starting failed.
+ * Resolves the exit code: 0 after a clean shutdown, 2 for bad options (a config directory that is missing or not a
+ * directory included), 1 when starting failed.
  */
 export async function main(argv: readonly string[], io: MainIo): Promise<number> {
   let parsed;
@@ -68,6 +85,11 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
     return 0;
   }
   const { options } = parsed;
+  const dirProblem = await configDirProblem(options.configDir);
+  if (dirProblem !== undefined) {
+    io.stderr.write(`scanner-worker: --config ${JSON.stringify(options.configDir)} ${dirProblem}\n`);
+    return 2;
+  }
   const secrets = secretsOf(options);
   const logger: Logger = createLogger({ level: options.logLevel, secrets: () => secrets });
   const signals = io.signals ?? process;

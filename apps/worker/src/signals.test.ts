@@ -34,4 +34,16 @@ describe('scanner-worker signals', () => {
   it('exits 2 with a message naming the flag when an option is invalid', async () => {
     await expect(spawnWorker(['--config', '/nonexistent', '--interval', 'soon'], {}, 10_000)).rejects.toThrow(/exited \(2\)[\s\S]*--interval "soon" is not a duration/);
   });
+
+  it('exits 2 with one line when the config directory does not exist or is not a directory', async () => {
+    for (const dir of ['/nonexistent/scanner-config', '/etc/hostname']) {
+      const error = await spawnWorker(['--config', dir, '--listen', '127.0.0.1:0'], {}, 10_000).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(String(error)).toMatch(/exited \(2\)/);
+      expect(String(error)).toContain(`scanner-worker: --config ${JSON.stringify(dir)}`);
+      expect(String(error)).not.toMatch(/"level"|stack| {4}at /);
+    }
+  });
 });
