@@ -140,6 +140,19 @@ describe('the HTTP API', () => {
     ]);
   });
 
+  it('refuses unknown, empty or repeated parameters of POST /api/sync with 400, running nothing', async () => {
+    const trigger = vi.fn(() => Promise.resolve({ matched: 2, queued: 3 }));
+    const app = createHttpApp(state({ trigger }));
+    const headers = { Authorization: `Bearer ${TOKEN}` };
+    for (const query of ['?onwer=team-db', '?foo=bar', '?owner=', '?image=', '?owner=a&owner=team-db', '?owner=a&image=b&x=1']) {
+      const response = await app.request(`/api/sync${query}`, { method: 'POST', headers });
+      expect([query, response.status]).toEqual([query, 400]);
+      expect(await response.json()).toMatchObject({ error: 'bad_request' });
+    }
+    expect(trigger).not.toHaveBeenCalled();
+    expect((await app.request('/api/sync?owner=a&image=b', { method: 'POST', headers })).status).toBe(202);
+  });
+
   it('says 404 when the filter matches nothing and 503 when the queue is unreachable', async () => {
     const headers = { Authorization: `Bearer ${TOKEN}` };
     const none = createHttpApp(state({ trigger: () => Promise.resolve({ matched: 0, queued: 0 }) }));

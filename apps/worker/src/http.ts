@@ -39,6 +39,22 @@ function bearerOf(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
+const TRIGGER_PARAMS = new Set(['owner', 'image']);
+
+/**
+ * Why the query of `POST /api/sync` is refused, or undefined: only `owner` and `image`, each at most once and not
+ * empty (a typo such as `?onwer=` must not run the whole config).
+ */
+function triggerParamsProblem(params: Readonly<Record<string, readonly string[]>>): string | undefined {
+  for (const [name, values] of Object.entries(params)) {
+    const shown = JSON.stringify(name.slice(0, 64));
+    if (!TRIGGER_PARAMS.has(name)) return `unknown parameter ${shown}; use owner=TEAM or image=SOURCE (or none for every image)`;
+    if (values.length > 1) return `parameter ${shown} given ${values.length} times; give it once`;
+    if (values[0] === undefined || values[0] === '') return `parameter ${shown} is empty; give a value or leave it out`;
+  }
+  return undefined;
+}
+
 /**
  * The worker's HTTP API: `GET /healthz` (the process lives), `GET /readyz` (config loaded, queue reachable),
  * `GET /metrics` (Prometheus text), `GET /api/status` (JSON), `GET /` (the status page), `POST /api/sync`
@@ -81,7 +97,10 @@ export function createHttpApp(state: HttpState): Hono {
       c.header('WWW-Authenticate', 'Bearer realm="scanner-worker"');
       return c.json({ error: 'unauthorized', message: 'send the trigger token as Authorization: Bearer <token>' }, 401);
     }
-    const filter: TriggerFilter = { owner: c.req.query('owner'), image: c.req.query('image') };
+    const params = c.req.queries();
+    const problem = triggerParamsProblem(params);
+    if (problem !== undefined) return c.json({ error: 'bad_request', message: problem }, 400);
+    const filter: TriggerFilter = { owner: params['owner']?.[0], image: params['image']?.[0] };
     let outcome;
     try {
       outcome = await state.trigger(filter);
