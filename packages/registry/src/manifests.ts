@@ -39,8 +39,9 @@ export function manifestReference(reference: ImageReference): string {
   return reference.digest ?? reference.tag ?? 'latest';
 }
 
+// With the registry: `lab/app` alone reads as Docker Hub's, wherever it lives (break-scan L1).
 function describe(reference: ImageReference): string {
-  return `${reference.repository}:${reference.tag ?? ''}${reference.digest === undefined ? '' : `@${reference.digest}`}`.replace(/:(@|$)/, '$1');
+  return `${reference.registry}/${reference.repository}:${reference.tag ?? ''}${reference.digest === undefined ? '' : `@${reference.digest}`}`.replace(/:(@|$)/, '$1');
 }
 
 /** Throws `digest_mismatch` unless `bytes` hash to `expected` (a digest in an algorithm we do not know is skipped). */

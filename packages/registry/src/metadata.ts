@@ -89,8 +89,9 @@ export function imageCreated(annotations: Readonly<Record<string, string>>, conf
   return latest([isoTime(configCreated(config)), ...CREATED_LABELS.map((label) => isoTime(labels[label]))]);
 }
 
+// With the registry: `lab/app` alone reads as Docker Hub's, wherever it lives (break-scan L1).
 function named(reference: ImageReference, digest: string): string {
-  return `${reference.repository}${reference.tag === undefined ? '' : `:${reference.tag}`}@${digest}`;
+  return `${reference.registry}/${reference.repository}${reference.tag === undefined ? '' : `:${reference.tag}`}@${digest}`;
 }
 
 function notAnImage(session: Session, reference: ImageReference, digest: string, reason: string): RegistryError {

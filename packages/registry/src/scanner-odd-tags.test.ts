@@ -98,6 +98,9 @@ describe('tags whose content is odd are skipped with one warning each; the scan 
       '1.4.0': 'MANIFEST_UNKNOWN',
     });
     expect(result.skipped.find((entry) => entry.tag === '1.1.0')?.reason).toContain('schema1');
+    // The reason names the registry too: `lab/odd` alone reads as Docker Hub's (break-scan L1).
+    expect(result.skipped.find((entry) => entry.tag === '1.3.0')?.reason).toContain(`${quirk.host}/lab/odd@sha256:`);
+    expect(result.skipped.find((entry) => entry.tag === '1.4.0')?.reason).toContain(`${quirk.host}/lab/odd:1.4.0`);
     expect(result.skipped.find((entry) => entry.tag === '1.3.0')?.reason).toContain('"amd 64"');
     expect(warnings().map((event) => (event as { tag?: string }).tag).sort()).toEqual(['1.1.0', '1.2.0', '1.3.0', '1.4.0']);
   });
