@@ -131,7 +131,7 @@ async function* walkTagPages(session: Session, repository: string, options: TagL
       continue;
     }
     if (response.status < 200 || response.status >= 300) {
-      throw await errorFromResponse(context, runtime, request, response, `listing tags of ${repository}`);
+      throw await errorFromResponse(context, runtime, request, response, `listing tags of ${context.registry}/${repository}`);
     }
     let first = true;
     // The Link that goes with the body we parse: a retry's, not the broken first response's.
@@ -141,7 +141,7 @@ async function* walkTagPages(session: Session, repository: string, options: TagL
       const answer = first ? response : await authorizedSend(context, runtime, request);
       first = false;
       answered = answer;
-      if (answer.status < 200 || answer.status >= 300) throw await errorFromResponse(context, runtime, request, answer, `listing tags of ${repository}`);
+      if (answer.status < 200 || answer.status >= 300) throw await errorFromResponse(context, runtime, request, answer, `listing tags of ${context.registry}/${repository}`);
       return readBody(context, runtime, request, answer, limits.maxTagPageBytes, `the tag list page ${page} of ${repository}`);
     });
     const schema = await tagList();

@@ -250,6 +250,8 @@ describe('429 with a Retry-After beyond the wait limit', () => {
     expect(error.retryAfterMs).toBe(3_600_000);
     expect(error.message).toContain('asked to wait 3600 s (Retry-After), longer than the 60 s the client waits');
     expect(error.fields.hints?.library).toContain('retryAfterMaxMs');
+    // The listing names its registry (break-scan L1).
+    expect(error.message).toContain(`listing tags of ${registry.host}/lab/web failed`);
     expect(t.sleeps).toEqual([]); // it did not wait
   });
 
