@@ -11,7 +11,7 @@ interface Running {
 /** Options of {@link createMemoryQueue}. */
 export interface MemoryQueueOptions {
   readonly limits: QueueLimits;
-  /** Told about a runner that rejected (the job is dropped; the next schedule plans it again). */
+  /** Told about a runner that rejected (the job is dropped; the next schedule plans it again); not for a run aborted at shutdown. */
   readonly onRunnerError: (job: JobData, error: unknown) => void;
 }
 
@@ -67,7 +67,8 @@ export function createMemoryQueue(options: MemoryQueueOptions): WorkQueue {
           const outcome = await run(job, controller.signal);
           if (outcome.rateLimitedMs !== undefined && outcome.rateLimitedMs > 0) pause(job.registry, outcome.rateLimitedMs);
         } catch (error) {
-          options.onRunnerError(job, error);
+          // Aborted at shutdown: expected, and the run said so itself (a warning); not a runner error.
+          if (!controller.signal.aborted) options.onRunnerError(job, error);
         } finally {
           running.delete(id);
           pump();

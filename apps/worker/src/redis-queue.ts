@@ -18,7 +18,7 @@ export interface RedisQueueOptions {
    * after about this long (BullMQ's stalled-job check runs every half of it). @default 30000
    */
   readonly lockMs?: number;
-  /** Told about a runner that rejected (the job fails; the next schedule plans it again). */
+  /** Told about a runner that rejected (the job fails; the next schedule plans it again); not for a run aborted at shutdown (handed back). */
   readonly onRunnerError: (job: JobData, error: unknown) => void;
   /** Told about errors the BullMQ workers report (Redis connection lost and the like). */
   readonly onQueueError: (error: Error) => void;
@@ -74,7 +74,8 @@ export function createRedisQueue(options: RedisQueueOptions): WorkQueue {
     try {
       pauseMs = (await run(job.data, controller.signal)).rateLimitedMs;
     } catch (error) {
-      options.onRunnerError(job.data, error);
+      // Aborted at shutdown: expected, handed back below, and the run said so itself (a warning).
+      if (!controller.signal.aborted) options.onRunnerError(job.data, error);
     } finally {
       active.delete(id);
       signal?.removeEventListener('abort', abort);

@@ -122,7 +122,10 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     try {
       plan = await engine.plan(image, target, signal);
     } catch (error) {
-      if (signal.aborted) throw error;
+      if (signal.aborted) {
+        logger.warn({ ...fields }, 'run aborted at shutdown; its job is handed back');
+        throw error;
+      }
       const lastError = { code: codeOf(error), message: messageOf(error) };
       logger.error({ ...fields, code: lastError.code, err: error }, 'plan failed');
       return finish({ ...base, result: 'failed', lastError }, RATE_LIMIT_CODES.has(lastError.code));
