@@ -140,6 +140,11 @@ async function imageMetadata(session: Session, reference: ImageReference, manife
     architecture: config.architecture,
     ...(config.variant === undefined ? {} : { variant: config.variant }),
   });
+  // BuildKit's attestation manifests say unknown/unknown; inside an index they are skipped, and a tag pointing
+  // at one alone is no more an image than they are.
+  if (entry === undefined && platform.os === 'unknown' && platform.architecture === 'unknown') {
+    throw notAnImage(session, reference, manifest.digest, 'its config names the platform unknown/unknown (an attestation, as BuildKit writes them)');
+  }
   if (!isValidPlatform(platform)) {
     throw contentFailure(new RegistryError('invalid_response', `the image config ${configDigest} of ${named(reference, manifest.digest)} names no readable platform (os ${JSON.stringify(config.os)}, architecture ${JSON.stringify(config.architecture)})`, {
       registry: session.context.registry,

@@ -162,6 +162,18 @@ describe('tags whose content is odd are skipped with one warning each; the scan 
     expect(arm64.selected?.tag).toBe('2.3.0');
   });
 
+  // break-scan L5: a tagged standalone attestation (BuildKit's unknown/unknown) was ranked as an image.
+  test('a tagged image whose config says unknown/unknown is an attestation: skipped, not ranked', async () => {
+    await using quirk = await quirkRegistry('lab/att');
+    quirk.image(['1.0.0'], config('2024-01-01T00:00:00Z'));
+    quirk.image(['tmp-att'], config('2024-06-01T00:00:00Z', { os: 'unknown', architecture: 'unknown' }));
+    const { scanner } = scannerWithEvents();
+    const result = await scanner.select(`${quirk.host}/lab/att`, { strategy: 'newest-build' });
+    expect(result.selected?.tag).toBe('1.0.0');
+    expect(result.candidates.map((candidate) => candidate.tag)).toEqual(['1.0.0']);
+    expect(result.skipped).toEqual([{ tag: 'tmp-att', code: 'not_an_image', reason: expect.stringContaining('unknown/unknown') as string }]);
+  });
+
   test('auth, rate limits and server errors on a tag still fail the scan', async () => {
     await using quirk = await quirkRegistry('lab/limited');
     quirk.image(['1.0.0'], config('2024-01-01T00:00:00Z'));
