@@ -32,11 +32,13 @@ describe('the status page in a real browser (Debian chromium, playwright-core)',
     // Markup in an owner, and in an image name (which makes its file invalid: the message quotes the name).
     await lab.write('team-markup.yaml', `owner: "team-<i>markup</i>"\nimages:\n  - source: ${lab.source.host}/library/nginx\n    rename: markup/nginx\n    tags:\n      - names: ['1.27']\n`);
     await lab.write('team-bad-name.yaml', `owner: team-bad-name\nimages:\n  - source: "${lab.source.host}/<script>alert(1)</script>"\n    tags:\n      - names: ['1.0']\n`);
+    // A long name without a place to break (and the error that quotes it): the page must still fit 1280 px.
+    await lab.write('team-long.yaml', `owner: team-long\nimages:\n  - source: ${lab.source.host}/gone/${'averylongname'.repeat(16)}\n    tags:\n      - names: ['1.0']\n`);
     await using worker = await startTestWorker(lab, logSink());
     await eventually(async () => {
       const doc = (await (await fetch(`${worker.url}/api/status`)).json()) as StatusDocument;
       const state = (owner: string) => doc.teams.find((team) => team.owner === owner)?.state;
-      return state('team-web') === 'up_to_date' && state('team-broken') === 'failing';
+      return state('team-web') === 'up_to_date' && state('team-broken') === 'failing' && state('team-long') === 'failing';
     }, 30_000, 'one team up to date and one failing');
 
     const browser = await launch();
@@ -51,6 +53,7 @@ describe('the status page in a real browser (Debian chromium, playwright-core)',
       page.on('console', (message) => {
         if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
       });
+      await page.setViewportSize({ width: 1280, height: 800 });
       const response = await page.goto(worker.url);
       expect(response?.status()).toBe(200);
       expect(await page.title()).toBe('Registry mirror status');
@@ -69,6 +72,8 @@ describe('the status page in a real browser (Debian chromium, playwright-core)',
       expect(body).toContain('<script>alert(1)</script>');
       expect(await page.locator('script').count()).toBe(0);
       expect(await page.locator('i').count()).toBe(0);
+      await expect.poll(() => page.locator('section[data-team="team-long"] h2').innerText()).toContain('failing');
+      expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1280);
       expect(dialogs).toEqual([]);
       expect(cspViolations).toEqual([]);
     } finally {

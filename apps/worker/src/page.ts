@@ -7,7 +7,7 @@ import type { ImageStatus, StatusDocument, TargetState, TargetStatus, TeamStatus
 const STYLE = `
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#1b1f24;background:#fff}
 h1{font-size:1.4rem;margin:0 0 .25rem}h2{font-size:1.15rem;margin:1.75rem 0 .25rem}
-table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border-bottom:1px solid #d0d7de;padding:.3rem .5rem;text-align:left;vertical-align:top}
+table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border-bottom:1px solid #d0d7de;padding:.3rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#f6f8fa;font-weight:600}code{font-size:.9em}.muted{color:#57606a}
 .state{display:inline-block;padding:0 .45rem;border-radius:.6rem;font-weight:600;white-space:nowrap}
 .state-failing{background:#ffebe9;color:#a40e26}.state-missing{background:#fff8c5;color:#7d4e00}

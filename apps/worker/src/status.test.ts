@@ -59,4 +59,13 @@ describe('buildStatus', () => {
     // Planned again under the new selection: its own state again.
     expect(statusOf(after, recordFor(after)).teams[0]?.images[0]?.targets[0]?.state).toBe('up_to_date');
   });
+
+  it('lists no team for the file-level owner of a valid file whose every image names another owner', () => {
+    const config = configOf("'16.1'");
+    const file = (owner: string, valid: boolean) => ({ file: 'team-db.yaml', kind: 'team' as const, owner, valid, issues: [], invalidSince: null, inForce: true });
+    const input = { now: 0, ready: true, queue: { kind: 'memory' as const, waiting: 0, active: 0 }, dir: '/config', config, records: new Map<string, RunRecord>(), nextRunMs: () => undefined };
+    expect(buildStatus({ ...input, files: [file('team-db', true), file('platform', true)] }).teams.map((team) => team.owner)).toEqual(['team-db']);
+    // An invalid file is shown under its owner even without images: its problem must be seen.
+    expect(buildStatus({ ...input, files: [file('team-db', true), file('platform', false)] }).teams.map((team) => team.owner)).toEqual(['platform', 'team-db']);
+  });
 });

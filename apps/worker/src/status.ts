@@ -177,6 +177,8 @@ export function buildStatus(input: StatusInput): StatusDocument {
     queue: input.queue,
     config: { dir: input.dir, files: input.files },
     teams: [...teams]
+      // A valid file's own owner, when every image of it names another owner, is no team of its own.
+      .filter(([, entry]) => entry.images.length > 0 || entry.files.some((file) => !file.valid))
       .sort(([a], [b]) => byName(a, b))
       .map(([owner, entry]) => {
         const images = entry.images.sort((a, b) => byName(a.source, b.source) || byName(a.id, b.id));
