@@ -109,6 +109,16 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
         }),
     });
   } catch (error) {
+    const { code, syscall } = error as { code?: unknown; syscall?: unknown };
+    if (syscall === 'listen' && (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL')) {
+      // A flag problem, told like the other flag problems: one line, exit 2.
+      const { host, port } = options.listen;
+      const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+      const why = code === 'EADDRINUSE' ? 'the address is in use' : code === 'EACCES' ? 'permission denied (a port below 1024?)' : 'no such address on this machine';
+      logger.flush();
+      io.stderr.write(`scanner-worker: --listen ${address}: ${why}\n`);
+      return 2;
+    }
     logger.fatal({ err: error }, 'worker failed to start');
     logger.flush();
     return 1;

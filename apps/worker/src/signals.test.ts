@@ -1,4 +1,6 @@
 import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { tempDir } from '@scanner/test-lab';
 import { describe, expect, it } from 'vitest';
@@ -33,6 +35,24 @@ describe('scanner-worker signals', () => {
 
   it('exits 2 with a message naming the flag when an option is invalid', async () => {
     await expect(spawnWorker(['--config', '/nonexistent', '--interval', 'soon'], {}, 10_000)).rejects.toThrow(/exited \(2\)[\s\S]*--interval "soon" is not a duration/);
+  });
+
+  it('exits 2 with one line when the --listen port is taken', async () => {
+    await using dir = await tempDir('scanner-worker-busy-');
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = busy.address() as AddressInfo;
+      const error = await spawnWorker(['--config', dir.path, '--listen', `127.0.0.1:${port}`], {}, 10_000).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(String(error)).toMatch(/exited \(2\)/);
+      expect(String(error)).toContain(`scanner-worker: --listen 127.0.0.1:${port}: the address is in use`);
+      expect(String(error)).not.toMatch(/"level":60|stack/);
+    } finally {
+      await new Promise((resolve) => busy.close(resolve));
+    }
   });
 
   it('exits 2 with one line when the config directory does not exist or is not a directory', async () => {
