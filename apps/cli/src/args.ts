@@ -7,6 +7,32 @@ export type Command = 'tags' | 'select' | 'digest' | 'inspect';
 
 export const COMMANDS: readonly Command[] = ['tags', 'select', 'digest', 'inspect'];
 
+// Every command the binary takes, for messages: the mirror commands have their own parser (mirror-args.ts).
+const ALL_COMMANDS: readonly string[] = [...COMMANDS, 'plan', 'sync', 'convert'];
+
+/** The command a typo most likely meant (at most two edits away), for a "did you mean" hint. */
+function closestCommand(word: string): string | undefined {
+  const distance = (a: string, b: string): number => {
+    let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+    for (let i = 1; i <= a.length; i++) {
+      const current = [i];
+      for (let j = 1; j <= b.length; j++) {
+        current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      }
+      previous = current;
+    }
+    return previous[b.length] ?? Infinity;
+  };
+  const ranked = ALL_COMMANDS.map((command) => ({ command, edits: distance(word, command) })).sort((x, y) => x.edits - y.edits);
+  return ranked[0] !== undefined && ranked[0].edits <= 2 ? ranked[0].command : undefined;
+}
+
+function unknownCommand(word: string): CliError {
+  const guess = closestCommand(word);
+  const hint = guess === undefined ? '' : `; did you mean ${guess}?`;
+  return new CliError('usage', `unknown command ${JSON.stringify(word)}${hint} (commands: ${ALL_COMMANDS.join(', ')})`);
+}
+
 /** `-o/--output`. */
 export type OutputFormat = 'table' | 'json';
 
@@ -238,6 +264,9 @@ function parseCacheStrategy(text: string | undefined): 'tag' | 'digest' | undefi
  * a usage of `scanner`; values the packages validate (references, policies) are passed through as text.
  */
 export function parseCommandLine(argv: readonly string[]): ParsedArgs {
+  // A mistyped command comes first: say so, rather than that its flags are unknown to the scan commands.
+  const word = argv[0];
+  if (word !== undefined && !word.startsWith('-') && word !== 'help' && !isCommand(word)) throw unknownCommand(word);
   const { values: read, positionals } = readArgs(argv, OPTIONS);
   // The table above fixes each flag's type; readArgs checked every value against it.
   const values = read as {
@@ -248,14 +277,15 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
   if (values.version === true) return { kind: 'version' };
   if (first === undefined) {
     if (values.help === true) return { kind: 'help', command: undefined };
-    throw new CliError('usage', `missing command: one of ${COMMANDS.join(', ')}; run scanner --help`);
+    throw new CliError('usage', `missing command: one of ${ALL_COMMANDS.join(', ')}; run scanner --help`);
   }
   if (first === 'help') {
     const topic = rest[0];
-    return { kind: 'help', command: topic !== undefined && isCommand(topic) ? topic : undefined };
+    if (topic !== undefined && !isCommand(topic)) throw unknownCommand(topic);
+    return { kind: 'help', command: topic };
   }
   if (!isCommand(first)) {
-    throw new CliError('usage', `unknown command ${JSON.stringify(first)}; use one of ${COMMANDS.join(', ')}`);
+    throw unknownCommand(first);
   }
   const command = first;
   if (values.help === true) return { kind: 'help', command };

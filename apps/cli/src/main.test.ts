@@ -286,8 +286,10 @@ describe('usage and input errors exit 2 before any request', () => {
     ['bad cache', ['select', 'x.io/a', '--cache', 'mongo://u:hunter2@db'], /^scanner: --cache takes "memory" or a Redis URL .*\(scheme "mongo:"\)/],
     ['bad cache strategy', ['select', 'x.io/a', '--cache-strategy', 'lru'], /--cache-strategy "lru" is not one of tag, digest/],
     ['bad output', ['tags', 'x.io/a', '-o', 'yaml'], /-o\/--output "yaml" is not one of table, json/],
-    ['missing command', [], /^scanner: missing command: one of tags, select, digest, inspect/],
-    ['unknown command', ['list', 'x.io/a'], /^scanner: unknown command "list"/],
+    ['missing command', [], /^scanner: missing command: one of tags, select, digest, inspect, plan, sync, convert;/],
+    ['unknown command', ['list', 'x.io/a'], /^scanner: unknown command "list" \(commands: tags, select, digest, inspect, plan, sync, convert\)$/m],
+    ['a typo of a mirror command', ['plann', '--config', 'x'], /^scanner: unknown command "plann"; did you mean plan\? \(commands: .*plan, sync, convert\)$/m],
+    ['help for a command that does not exist', ['help', 'synk'], /^scanner: unknown command "synk"; did you mean sync\?/],
     ['missing image', ['digest'], /^scanner: scanner digest needs an image/],
     ['two images', ['digest', 'x.io/a', 'x.io/b'], /takes one image, got extra arguments "x\.io\/b"/],
   ];
