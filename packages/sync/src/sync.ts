@@ -74,20 +74,18 @@ function repositoryName(reference: ImageReference): string {
   return `${reference.registry}/${reference.repository}`;
 }
 
-const MISSING_MESSAGE = /(repository|project|name)[^.]*(not (exist|found)|unknown)|does not exist|no such (repository|project)|RepositoryNotFound/i;
-
 /**
  * True when a registry refused a write because the target repository does not exist (Harbor projects, ECR
- * repositories, Aliyun namespaces): `NAME_UNKNOWN`, a 404 on a push, or `DENIED` saying so.
+ * repositories, Aliyun namespaces). `@scanner/registry` classifies push refusals (`repository_not_found`: a 404
+ * on an upload start, `NAME_UNKNOWN`, or a 403/404 whose message says the repository is missing); this only
+ * checks that the refusal is about `target`.
  */
 export function isRepositoryMissing(error: unknown, target: ImageReference): boolean {
   if (!isRegistryError(error)) return false;
   if (error.registry !== undefined && error.registry !== target.registry) return false;
   if (error.repository !== undefined && error.repository !== target.repository) return false;
   const code = error.code as string;
-  if (code === 'repository_not_found' || code === 'NAME_UNKNOWN') return true;
-  const denied = code === 'DENIED' || code === 'forbidden' || error.status === 403;
-  return (error.status === 404 || denied) && MISSING_MESSAGE.test(error.message);
+  return code === 'repository_not_found' || code === 'NAME_UNKNOWN';
 }
 
 function repositoryMissingError(target: ImageReference, cause: unknown): SyncError {
