@@ -75,6 +75,7 @@ function createSession(
           userAgent,
           signal,
           operationTimeoutMs,
+          httpEngine: 'node',
           onCacheError: (error) => {
             if (cacheWarned) return;
             cacheWarned = true;

@@ -1,6 +1,16 @@
-import { createHash } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import type { Hash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { ImageError, quote } from './errors.ts';
+
+// node:crypto is required on the first hash, not imported with the module: resolving a digest with a HEAD
+// (`scanner digest`, once per image in scripts) hashes nothing and need not load it.
+const require = createRequire(import.meta.url);
+let crypto: typeof Crypto | undefined;
+function createHash(algorithm: DigestAlgorithm): Hash {
+  crypto ??= require('node:crypto') as typeof Crypto;
+  return crypto.createHash(algorithm);
+}
 
 /** The digest algorithms this toolkit accepts (the OCI image spec's registered hex algorithms). */
 export type DigestAlgorithm = 'sha256' | 'sha512';

@@ -21,7 +21,7 @@ interface Harness extends AsyncDisposable {
   sleeps: number[];
 }
 
-function harness(options: RegistryClientOptions = {}): Harness {
+function baseHarness(options: RegistryClientOptions = {}): Harness {
   const events: RegistryEvent[] = [];
   const sleeps: number[] = [];
   const client = createRegistryClient({
@@ -41,7 +41,9 @@ async function bytesOf(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
 
 const requestsOf = (events: RegistryEvent[]) => events.filter((e): e is RequestEvent => e.type === 'request');
 
-describe.skipIf(!available)('against the CNCF distribution registry', () => {
+// Both HTTP engines against the same real registries: undici (the default) and node (the CLI's scan commands).
+describe.skipIf(!available).each(['undici', 'node'] as const)('against the CNCF distribution registry (%s engine)', (httpEngine) => {
+  const harness = (options: RegistryClientOptions = {}): Harness => baseHarness({ httpEngine, ...options });
   describe('open registry', () => {
     let registry: Registry;
     let image: BuiltImage;

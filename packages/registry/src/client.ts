@@ -15,6 +15,7 @@ import { getImageMetadata } from './metadata.ts';
 import type { ImageMetadata, ImageMetadataOptions } from './metadata.ts';
 import { listTags, pageTags } from './pagination.ts';
 import type { TagListOptions, TagPage } from './pagination.ts';
+import type { HttpEngineName } from './http-engine.ts';
 import type { RateLimitInfo, Sleep } from './rate-limit.ts';
 import type { ClientLimits, Session } from './session.ts';
 import type { RegistrySettings } from './settings.ts';
@@ -59,6 +60,15 @@ export interface RegistryClientOptions {
   readonly onEvent?: (event: RegistryEvent) => void;
   /** @default '@scanner/registry' */
   readonly userAgent?: string;
+  /**
+   * The HTTP/1.1 client that sends requests. `undici`: undici's connection pools, for many concurrent
+   * requests and long-lived processes. `node`: Node's built-in `node:http`/`node:https` with keep-alive
+   * agents, which a process loads about 50 ms sooner (it is part of the Node binary); for short processes that
+   * send a few requests, such as one `scanner digest` per image. Time-outs, TLS settings, redirects, retries
+   * and errors are the same with either.
+   * @default 'undici'
+   */
+  readonly httpEngine?: HttpEngineName;
   /** Retries of idempotent requests after 429, 5xx and connection errors. @default 3 */
   readonly retries?: number;
   /** @default 250 */
@@ -188,6 +198,7 @@ export function createClientCore(options: RegistryClientOptions = {}): ClientCor
     },
     maxRedirects: options.maxRedirects ?? 5,
     userAgent: options.userAgent ?? '@scanner/registry',
+    httpEngine: options.httpEngine ?? 'undici',
     sleep: options.sleep ?? defaultSleep,
     random: options.random ?? Math.random,
     now,

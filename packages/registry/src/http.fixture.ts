@@ -23,6 +23,8 @@ export interface TestServer extends AsyncDisposable {
   /** `127.0.0.1:port`, the registry host in references. */
   readonly host: string;
   readonly requests: RecordedRequest[];
+  /** TCP connections accepted so far. */
+  connections(): number;
   handle(handler: Handler): void;
   close(): Promise<void>;
 }
@@ -44,7 +46,9 @@ export async function startServer(handler: Handler = (_request, response) => {
       });
     });
   });
+  let accepted = 0;
   server.on('connection', (socket) => {
+    accepted += 1;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -61,6 +65,7 @@ export async function startServer(handler: Handler = (_request, response) => {
     origin: `http://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
     requests,
+    connections: () => accepted,
     handle(next) {
       current = next;
     },

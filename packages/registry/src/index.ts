@@ -14,6 +14,7 @@ export { namesRegistry, parseReference } from './reference-resolution.ts';
 export type { ParseReferenceOptions } from './reference-resolution.ts';
 export { DEFAULT_OPERATION_TIMEOUT_MS } from './operation-timeout.ts';
 export type { ReferenceInput, RegistryClient, RegistryClientOptions, RegistrySettingsInput, RegistrySettingsSource } from './client.ts';
+export type { HttpEngineName } from './http-engine.ts';
 export type { BlobResult, GetBlobOptions } from './blobs.ts';
 export { MANIFEST_ACCEPT } from './manifests.ts';
 export type { GetManifestOptions, ManifestResult } from './manifests.ts';

@@ -19,33 +19,45 @@ import { registerHooks } from 'node:module';
 const loaded = [];
 registerHooks({ load(url, context, next) { loaded.push(url); return next(url, context); } });
 const { createRegistryClientFromConfig, createScanner } = await import('@scanner/registry');
-await using client = await createRegistryClientFromConfig({ env: { HOME: process.env.HOME }, overrides: { insecure: true } });
+await using client = await createRegistryClientFromConfig({ env: { HOME: process.env.HOME }, overrides: { insecure: true }, ...(process.argv[2] === undefined ? {} : { httpEngine: process.argv[2] }) });
 createScanner({ client });
 const digest = await client.resolveDigest(process.argv[1] + '/lab/web:1.0.0');
 process.stdout.write(JSON.stringify({ digest, loaded }));
 `;
 
-test('resolving a digest loads neither zod, yaml, undici’s index, the policy engine nor the manifest parser', async () => {
+async function loadedBy(httpEngine?: 'node'): Promise<string[]> {
   await using registry = await startServer((request, response) => {
     response.writeHead(request.method === 'HEAD' ? 200 : 404, { 'docker-content-digest': DIGEST, 'content-type': 'application/vnd.oci.image.manifest.v1+json' });
     response.end();
   });
   const home = await mkdtemp(join(tmpdir(), 'registry-start-up-'));
   try {
-    const { stdout } = await run(process.execPath, ['--conditions=@scanner/source', '--input-type=module', '-e', child, registry.host], {
+    const { stdout } = await run(process.execPath, ['--conditions=@scanner/source', '--input-type=module', '-e', child, registry.host, ...(httpEngine === undefined ? [] : [httpEngine])], {
       cwd: packageDir,
       env: { PATH: process.env['PATH'] ?? '', HOME: home },
     });
     const { digest, loaded } = JSON.parse(stdout) as { digest: string; loaded: string[] };
     expect(digest).toBe(DIGEST);
-    // The request went through undici's agent (so the list is of a run that did the work)…
-    expect(loaded.some((url) => url.endsWith('/undici/lib/dispatcher/agent.js'))).toBe(true);
-    // …and nothing it did not need.
-    const heavy = loaded.filter((url) => /\/node_modules\/(zod|yaml|semver)\/|\/undici\/index\.js$|\/packages\/(version|tag)\/|\/image\/src\/(index|manifest)\.ts$/.test(url));
-    expect(heavy).toEqual([]);
+    return loaded;
   } finally {
     await rm(home, { recursive: true, force: true });
   }
+}
+
+const HEAVY = /\/node_modules\/(zod|yaml|semver)\/|\/undici\/index\.js$|\/packages\/(version|tag)\/|\/image\/src\/(index|manifest)\.ts$/;
+
+test('resolving a digest loads neither zod, yaml, undici’s index, the policy engine nor the manifest parser', async () => {
+  const loaded = await loadedBy();
+  // The request went through undici's agent (so the list is of a run that did the work)…
+  expect(loaded.some((url) => url.endsWith('/undici/lib/dispatcher/agent.js'))).toBe(true);
+  // …and nothing it did not need.
+  expect(loaded.filter((url) => HEAVY.test(url))).toEqual([]);
+});
+
+test('with the node engine (the CLI’s scan commands), no undici at all, nor node:crypto or node:tls over plain HTTP', async () => {
+  const loaded = await loadedBy('node');
+  expect(loaded.some((url) => url.endsWith('/node-http-engine.ts'))).toBe(true);
+  expect(loaded.filter((url) => HEAVY.test(url) || url.includes('/undici/') || url === 'node:crypto' || url === 'node:tls')).toEqual([]);
 });
 
 test('the agent and request undici’s index would give, without its index', async () => {

@@ -1,5 +1,9 @@
-import { createHash } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { Credential } from './settings.ts';
+
+const require = createRequire(import.meta.url);
+let crypto: typeof Crypto | undefined;
 
 /** A bearer token and when the client stops using it. */
 export interface CachedToken {
@@ -45,7 +49,9 @@ export function credentialId(credential: Credential | undefined): string {
     credential.kind === 'basic'
       ? `basic\0${credential.username}\0${credential.password}`
       : `identity\0${credential.username ?? ''}\0${credential.token}`;
-  return createHash('sha256').update(material).digest('hex').slice(0, 32);
+  // Required here, not imported with the module: a run that never gets a token never loads node:crypto.
+  crypto ??= require('node:crypto') as typeof Crypto;
+  return crypto.createHash('sha256').update(material).digest('hex').slice(0, 32);
 }
 
 /** `audience` is the registry origin the token will be sent to, so two registries sharing a realm never share a token. */

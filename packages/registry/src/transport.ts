@@ -1,35 +1,32 @@
-import { rootCertificates } from 'node:tls';
+import { createRequire } from 'node:module';
 import { finished } from 'node:stream';
 import type { Readable } from 'node:stream';
-import type { Agent, Dispatcher } from 'undici';
+import type * as Tls from 'node:tls';
 import { isLoopbackHost } from './endpoint.ts';
 import { RegistryError, isRegistryError } from './errors.ts';
 import type { RegistryEvent, RequestKind } from './events.ts';
+import { ENGINE_TIMEOUT_PHASES, loadHttpEngine } from './http-engine.ts';
+import type { EngineResponse, HttpEngineName, HttpPool, PoolOptions, ResponseBody, ResponseHeaders } from './http-engine.ts';
 import { createSemaphore, createTokenBucket, parseRateLimitHeaders } from './rate-limit.ts';
 import { waitForRateLimitFloor } from './rate-limit-floor.ts';
 import type { RateLimitInfo, Semaphore, Sleep, TokenBucket } from './rate-limit.ts';
 import { backoffDelayMs, isRetryableStatus, parseRetryAfterMs } from './retry.ts';
 import type { RetryOptions } from './retry.ts';
 import type { RegistrySettings } from './settings.ts';
-import { loadUndiciAgent } from './undici-agent.ts';
-import type { UndiciAgent } from './undici-agent.ts';
 
-// undici is loaded with the first request, not with this module: a process that never sends one (a CLI
-// run that fails on its arguments or config) does not pay for it.
-let undiciLoading: Promise<UndiciAgent> | undefined;
-function undici(): Promise<UndiciAgent> {
-  undiciLoading ??= loadUndiciAgent().catch((error: unknown) => {
-    undiciLoading = undefined;
-    throw error;
-  });
-  return undiciLoading;
-}
+export type { ResponseBody } from './http-engine.ts';
+
+// node:tls (and with it node:crypto) is required only for a configured CA: a run against a plain-HTTP registry
+// never loads it, and one against HTTPS loads it with node:https when it connects.
+const require = createRequire(import.meta.url);
 
 /** What the transport shares across registries of one client. */
 export interface Runtime {
   readonly retry: RetryOptions;
   readonly maxRedirects: number;
   readonly userAgent: string;
+  /** The HTTP client under every registry's pools. */
+  readonly httpEngine: HttpEngineName;
   readonly sleep: Sleep;
   readonly random: () => number;
   readonly now: () => number;
@@ -60,8 +57,7 @@ export type KnownChallenge =
   | { readonly scheme: 'basic' };
 
 export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
-export type Headers = Record<string, string | string[] | undefined>;
-export type ResponseBody = Dispatcher.ResponseData['body'];
+export type Headers = ResponseHeaders;
 
 export interface SendRequest {
   readonly method: HttpMethod;
@@ -100,46 +96,48 @@ export interface SendResponse {
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL|HOSTNAME_MISMATCH/;
 
-/** A registry's undici agents, created by its first request to each kind of host. */
+/** A registry's connection pools, created by its first request to each kind of host. */
 export interface ConnectionPools {
-  readonly options: Agent.Options;
-  readonly foreignOptions: Agent.Options;
-  agent: Agent | undefined;
-  foreignAgent: Agent | undefined;
+  readonly engine: HttpEngineName;
+  readonly options: PoolOptions;
+  readonly foreignOptions: PoolOptions;
+  pool: HttpPool | undefined;
+  foreignPool: HttpPool | undefined;
   closed: boolean;
 }
 
 /** The pool for a request to `sameHost` (the registry) or another host, created on first use. */
-async function poolFor(pools: ConnectionPools, sameHost: boolean): Promise<{ agent: Agent; request: UndiciAgent['request'] }> {
-  const { Agent: AgentClass, request } = await undici();
-  const create = (options: Agent.Options): Agent => {
-    const agent = new AgentClass(options);
-    // After close(), a request fails as it did when the pools were made up front: undici's ClientClosedError.
-    if (pools.closed) void agent.close();
-    return agent;
+async function poolFor(pools: ConnectionPools, sameHost: boolean): Promise<HttpPool> {
+  const engine = await loadHttpEngine(pools.engine);
+  const create = (options: PoolOptions): HttpPool => {
+    const pool = engine.createPool(options);
+    // After close(), a request fails as it did when the pools were made up front.
+    if (pools.closed) void pool.close();
+    return pool;
   };
   if (sameHost) {
-    pools.agent ??= create(pools.options);
-    return { agent: pools.agent, request };
+    pools.pool ??= create(pools.options);
+    return pools.pool;
   }
-  pools.foreignAgent ??= create(pools.foreignOptions);
-  return { agent: pools.foreignAgent, request };
+  pools.foreignPool ??= create(pools.foreignOptions);
+  return pools.foreignPool;
 }
 
 /** Creates the connection pools (lazily) and limiters for one registry. */
 export function createRegistryContext(settings: RegistrySettings, runtime: Runtime): RegistryContext {
   const origin = new URL(settings.origin);
-  const ca = settings.ca === undefined ? undefined : [...rootCertificates, settings.ca];
+  const ca = settings.ca === undefined ? undefined : [...(require('node:tls') as typeof Tls).rootCertificates, settings.ca];
   const timeoutMs = settings.timeoutMs ?? 30_000;
   const concurrency = settings.concurrency ?? 8;
   // No connection cap on the pools: the semaphore bounds requests, and a blob being copied within one
   // registry needs a second connection while the first is still streaming.
-  const agentOptions = { headersTimeout: timeoutMs, bodyTimeout: timeoutMs };
+  const timeouts = { headersTimeoutMs: timeoutMs, bodyTimeoutMs: timeoutMs };
   const pools: ConnectionPools = {
-    options: { ...agentOptions, connect: { ...(ca === undefined ? {} : { ca }), rejectUnauthorized: settings.insecure !== true } },
-    foreignOptions: { ...agentOptions, connect: ca === undefined ? {} : { ca } },
-    agent: undefined,
-    foreignAgent: undefined,
+    engine: runtime.httpEngine,
+    options: { ...timeouts, ca, rejectUnauthorized: settings.insecure !== true },
+    foreignOptions: { ...timeouts, ca },
+    pool: undefined,
+    foreignPool: undefined,
     closed: false,
   };
   const rps = settings.requestsPerSecond ?? 0;
@@ -324,19 +322,10 @@ async function exchange(
   runtime.emit({ type: 'request', ...base, bytes: body instanceof Uint8Array ? body.byteLength : declared === undefined ? undefined : Number(declared) });
   const started = performance.now();
   const sameHost = url.hostname === context.origin.hostname;
-  let data: Dispatcher.ResponseData;
+  let data: EngineResponse;
   try {
     const pool = await poolFor(context.pools, sameHost);
-    data = await pool.request(pool.agent, {
-      origin: url.origin,
-      path: `${url.pathname}${url.search}`,
-      method: request.method,
-      headers,
-      ...(body === undefined ? {} : { body }),
-      signal: request.signal ?? null,
-      headersTimeout: context.timeoutMs,
-      bodyTimeout: context.timeoutMs,
-    });
+    data = await pool.request({ origin: url.origin, path: `${url.pathname}${url.search}`, method: request.method, headers, body, signal: request.signal });
   } catch (error) {
     release();
     const mapped = transportError(context, runtime, request, error);
@@ -393,9 +382,9 @@ export function transportError(
   const code = (error as { code?: unknown } | null)?.code;
   const reason = redact(runtime, error instanceof Error ? error.message : String(error));
   const registry = context.registry;
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
-    // In our words, not undici's error name ("Headers Timeout Error"), which stays in `cause`.
-    const phase = code === 'UND_ERR_CONNECT_TIMEOUT' ? 'no connection' : code === 'UND_ERR_HEADERS_TIMEOUT' ? 'no response headers' : 'the body stalled';
+  const phase = typeof code === 'string' ? ENGINE_TIMEOUT_PHASES[code] : undefined;
+  if (phase !== undefined) {
+    // In our words, not the engine's error name ("Headers Timeout Error"), which stays in `cause`.
     const sources = context.settings.sources;
     // The registries config set this per-request time-out: name its key, which no flag changes.
     const key = sources?.timeoutMs === undefined ? undefined : `${sources.timeoutMs}${sources.file === undefined ? '' : ` in ${sources.file}`}`;
@@ -427,5 +416,5 @@ export function transportError(
 export async function closeRegistryContext(context: RegistryContext): Promise<void> {
   const { pools } = context;
   pools.closed = true;
-  await Promise.all([pools.agent?.close(), pools.foreignAgent?.close()]);
+  await Promise.all([pools.pool?.close(), pools.foreignPool?.close()]);
 }

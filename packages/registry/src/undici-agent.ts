@@ -1,4 +1,5 @@
 import type { Agent, Dispatcher } from 'undici';
+import type { EngineResponse, HttpEngine, PoolOptions } from './http-engine.ts';
 
 /** undici's `Agent` class, and `request` sent through a given agent. */
 export interface UndiciAgent {
@@ -33,4 +34,35 @@ export async function loadUndiciAgent(): Promise<UndiciAgent> {
   }
   const undici = await import('undici');
   return { Agent: undici.Agent, request: (agent, options) => agent.request(options) };
+}
+
+/** The `undici` engine: one undici `Agent` per pool. */
+export async function loadUndiciEngine(): Promise<HttpEngine> {
+  const { Agent: AgentClass, request } = await loadUndiciAgent();
+  return {
+    name: 'undici',
+    createPool(options: PoolOptions) {
+      const agent = new AgentClass({
+        headersTimeout: options.headersTimeoutMs,
+        bodyTimeout: options.bodyTimeoutMs,
+        connect: { ...(options.ca === undefined ? {} : { ca: [...options.ca] }), rejectUnauthorized: options.rejectUnauthorized !== false },
+      });
+      return {
+        async request(input): Promise<EngineResponse> {
+          const data = await request(agent, {
+            origin: input.origin,
+            path: input.path,
+            method: input.method,
+            headers: input.headers,
+            ...(input.body === undefined ? {} : { body: input.body }),
+            signal: input.signal ?? null,
+            headersTimeout: options.headersTimeoutMs,
+            bodyTimeout: options.bodyTimeoutMs,
+          });
+          return { statusCode: data.statusCode, headers: data.headers, body: data.body };
+        },
+        close: () => agent.close(),
+      };
+    },
+  };
 }
