@@ -41,6 +41,7 @@ describe('parseCommandLine', () => {
       kind: 'run',
       command: 'select',
       image: 'ghcr.io/org/app',
+      images: ['ghcr.io/org/app'],
       output: 'json',
       debug: true,
       registry: { registriesConfig: 'regs.yaml', insecure: true, cache: { kind: 'redis', url: 'redis://127.0.0.1:6379/2' }, cacheStrategy: 'tag' },

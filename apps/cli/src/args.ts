@@ -53,7 +53,10 @@ export interface RegistryArgs {
 export interface RunArgs {
   readonly kind: 'run';
   readonly command: Command;
+  /** The first IMAGE argument. */
   readonly image: string;
+  /** Every IMAGE argument: one, except for `digest`, which takes several (resolved in one process). */
+  readonly images: readonly string[];
   readonly output: OutputFormat;
   readonly debug: boolean;
   readonly registry: RegistryArgs;
@@ -294,7 +297,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
   if (image === undefined) {
     throw new CliError('usage', `scanner ${command} needs an image, e.g. scanner ${command} ${command === 'select' || command === 'tags' ? 'ghcr.io/org/app' : 'ghcr.io/org/app:1.2.3'}`);
   }
-  if (extra.length > 0) {
+  if (extra.length > 0 && command !== 'digest') {
     throw new CliError('usage', `scanner ${command} takes one image, got extra arguments ${extra.map((value) => JSON.stringify(value)).join(' ')}`);
   }
 
@@ -335,6 +338,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
     kind: 'run',
     command,
     image,
+    images: [image, ...extra],
     output: parseOutput(values.output),
     debug: values.debug === true,
     registry: {
@@ -359,7 +363,7 @@ const GENERAL_HELP = `scanner: find the right tag of an image in an OCI / Docker
 Usage:
   scanner tags IMAGE                      list the repository's tags
   scanner select IMAGE [policy flags]     pick the best tag under a policy, with its digest
-  scanner digest IMAGE[:TAG|@DIGEST]      print the digest of a tag (default tag: latest)
+  scanner digest IMAGE[:TAG|@DIGEST] …    print the digest of a tag (default tag: latest)
   scanner inspect IMAGE[:TAG|@DIGEST]     media type, digest, created, platforms, labels, annotations
                                           (and, for a mirrored copy, whose copy of what it is)
 
@@ -419,10 +423,20 @@ Examples:
   scanner select ghcr.io/org/app --strategy newest-build --allow-tags "glob:main-*"
   scanner select nginx --strategy semver --platform linux/arm64 --limit 3
 `,
-  digest: `Usage: scanner digest IMAGE[:TAG|@DIGEST] [-o json]
+  digest: `Usage: scanner digest IMAGE[:TAG|@DIGEST] [IMAGE …] [-o json]
 
 Prints the digest the tag points to (the index digest for a multi-platform image). Default tag: latest.
 JSON: { "image": "registry/repository:tag", "digest": "sha256:…" }
+
+Several images are resolved in one run, concurrently, which saves a process start per image in scripts. Each
+gets a line "IMAGE DIGEST" in the order given (IMAGE as resolved, e.g. with :latest); one that fails gets a
+"scanner: IMAGE: …" line on stderr, the others still print, and the exit code is the first failure's.
+JSON for several: [ { "image", "digest" } | { "image", "error": { "code", "message" } }, … ]
+
+Examples:
+  scanner digest ghcr.io/org/app:1.2.3
+  scanner digest ghcr.io/org/app:1.2.3 ghcr.io/org/web:2.0 docker.io/library/nginx:1.27
+  xargs scanner digest < images.txt
 `,
   inspect: `Usage: scanner inspect IMAGE[:TAG|@DIGEST] [--platform OS/ARCH …] [-o json]
 

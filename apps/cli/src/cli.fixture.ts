@@ -1,4 +1,4 @@
-import type { Cache } from '@scanner/registry';
+import type { Cache, RegistryEvent } from '@scanner/registry';
 import { main } from './main.ts';
 
 /** What one in-process run of `main` printed and returned. */
@@ -12,6 +12,8 @@ export interface RunCliOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly memoryCache?: Cache;
   readonly signal?: AbortSignal;
+  /** Sees every registry event of the run, e.g. to count requests. */
+  readonly onEvent?: (event: RegistryEvent) => void;
 }
 
 /**
@@ -27,6 +29,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
     env: options.env ?? { HOME: '/nonexistent', DOCKER_CONFIG: '/nonexistent/docker' },
     ...(options.memoryCache === undefined ? {} : { memoryCache: options.memoryCache }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
   });
   return { code, stdout, stderr };
 }

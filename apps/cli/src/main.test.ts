@@ -291,7 +291,8 @@ describe('usage and input errors exit 2 before any request', () => {
     ['a typo of a mirror command', ['plann', '--config', 'x'], /^scanner: unknown command "plann"; did you mean plan\? \(commands: .*plan, sync, convert\)$/m],
     ['help for a command that does not exist', ['help', 'synk'], /^scanner: unknown command "synk"; did you mean sync\?/],
     ['missing image', ['digest'], /^scanner: scanner digest needs an image/],
-    ['two images', ['digest', 'x.io/a', 'x.io/b'], /takes one image, got extra arguments "x\.io\/b"/],
+    ['two images for tags', ['tags', 'x.io/a', 'x.io/b'], /scanner tags takes one image, got extra arguments "x\.io\/b"/],
+    ['a malformed image among several for digest', ['digest', 'x.io/a:1', 'x.io/B:2'], /^scanner: invalid reference "x\.io\/B:2"/],
   ];
 
   test.each(cases)('%s', async (_name, argv, message) => {

@@ -28,6 +28,14 @@ export interface DigestJson {
   readonly digest: string;
 }
 
+/** An image of `scanner digest IMAGE IMAGE … -o json` that could not be resolved. */
+export interface DigestErrorJson {
+  /** The argument as given. */
+  readonly image: string;
+  /** `code`: the package error's code (`MANIFEST_UNKNOWN`, `unauthorized`, `network`, …), or `unexpected`. */
+  readonly error: { readonly code: string; readonly message: string };
+}
+
 /** One image of `scanner inspect -o json` (one for a single manifest, one per platform for an index). */
 export interface InspectPlatformJson {
   readonly platform: string;

@@ -102,6 +102,28 @@ describe.skipIf(!hasBinary('docker-registry') || !hasBinary('skopeo'))('every st
     expect(json.platforms.map((entry) => entry.platform)).toEqual(['linux/amd64']);
   });
 
+  test('digest of several images in one run: a line each, in the order given; a missing one is reported and the rest still print', async () => {
+    const requests: string[] = [];
+    const images = [`${ref('e2e/multi')}:2.0.0`, `${ref('e2e/app')}:1.0.0`, `${ref('e2e/app')}:9.9.9`, `${ref('e2e/numbered')}:10`, `${ref('e2e/app')}:1.0.0`];
+    const run = await runCli(['digest', ...images], { onEvent: (event) => event.type === 'request' && requests.push(event.url) });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe(
+      [`${images[0]} ${digestOf('e2e/multi:2.0.0')}`, `${images[1]} ${digestOf('e2e/app:1.0.0')}`, `${images[3]} ${digestOf('e2e/numbered:10')}`, `${images[1]} ${digestOf('e2e/app:1.0.0')}`, ''].join('\n'),
+    );
+    expect(run.stderr).toMatch(new RegExp(`^scanner: ${images[2]?.replace(/[.]/g, '\\.')}: .*9\\.9\\.9.*\n$`));
+    // The repeated image is resolved once.
+    expect(requests.filter((url) => url.endsWith('/e2e/app/manifests/1.0.0'))).toHaveLength(1);
+
+    const json = await runCli(['digest', images[1] ?? '', ref('e2e/app'), images[2] ?? '', '-o', 'json']);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toEqual([
+      { image: images[1], digest: digestOf('e2e/app:1.0.0') },
+      // A bare repository means :latest, which e2e/app does not have.
+      { image: ref('e2e/app'), error: { code: 'MANIFEST_UNKNOWN', message: expect.stringContaining('latest') as unknown } },
+      { image: images[2], error: { code: 'MANIFEST_UNKNOWN', message: expect.stringContaining('9.9.9') as unknown } },
+    ]);
+  });
+
   test('no match against the real registry exits 3', async () => {
     const run = await runCli(['select', ref('e2e/app'), '--constraint', '>=2']);
     expect(run).toEqual({ code: 3, stdout: '', stderr: `scanner: no tag of ${ref('e2e/app')} matched the policy\n` });

@@ -1,14 +1,16 @@
 // Subpaths, not the index: the index also loads the manifest schemas (zod), which tags/select/digest never need.
 import { isImageError } from '@scanner/image/errors';
+import { isScannerError } from '@scanner/image/scanner-error';
 import { parsePlatform } from '@scanner/image/platform';
 import { parseImageReference, withTag, withoutTagOrDigest } from '@scanner/image/reference';
 import type { ImageReference, Platform } from '@scanner/image';
 import type { RunArgs } from './args.ts';
-import type { CommandModule } from './command.ts';
+import type { CommandModule, CommandSession } from './command.ts';
 import type { CommandContext } from './context.ts';
-import { CliError, EXIT, POLICY_ROOT } from './errors.ts';
+import { CliError, EXIT, POLICY_ROOT, reportError } from './errors.ts';
+import type { ExitCode } from './errors.ts';
 import { formatJson, inspectJson, inspectTable, selectJson, selectTable, tagsTable } from './output.ts';
-import type { DigestJson, TagsJson } from './output.ts';
+import type { DigestErrorJson, DigestJson, TagsJson } from './output.ts';
 
 /** The IMAGE argument as a reference; a malformed one is the user's input (exit 2), not a package failure. */
 function parseImageArgument(image: string): ImageReference {
@@ -100,15 +102,63 @@ export const selectCommand: CommandModule = {
 
 export const digestCommand: CommandModule = {
   async run(args: RunArgs, session) {
-    parseImageArgument(args.image);
+    // Every argument is checked before the first request: a typo in the tenth image is exit 2, nothing sent.
+    for (const image of args.images) parseImageArgument(image);
     const context = await session.context();
-    const reference = await imageOf(context, args.image);
-    const digest = await context.client.resolveDigest(reference, signalOption(session.signal));
-    const document: DigestJson = { image: String(reference), digest };
-    session.io.stdout.write(args.output === 'json' ? formatJson(document) : `${digest}\n`);
-    return EXIT.ok;
+    if (args.images.length === 1) {
+      const reference = await imageOf(context, args.image);
+      const digest = await context.client.resolveDigest(reference, signalOption(session.signal));
+      const document: DigestJson = { image: String(reference), digest };
+      session.io.stdout.write(args.output === 'json' ? formatJson(document) : `${digest}\n`);
+      return EXIT.ok;
+    }
+    return digestMany(args, session, context);
   },
 };
+
+/** One image of `scanner digest IMAGE IMAGE …`: its digest, or why it has none. */
+type DigestOutcome = { readonly image: string; readonly digest: string } | { readonly image: string; readonly error: unknown };
+
+/**
+ * Several images in one process, resolved concurrently (the client bounds requests per registry), reported in
+ * argument order. A failure of one image is that image's line on stderr; only an interrupted run (Ctrl-C,
+ * `--timeout`) fails as a whole.
+ */
+async function digestMany(args: RunArgs, session: CommandSession, context: CommandContext): Promise<ExitCode> {
+  const resolving = new Map<string, Promise<DigestOutcome>>();
+  for (const image of args.images) {
+    if (resolving.has(image)) continue;
+    resolving.set(
+      image,
+      (async (): Promise<DigestOutcome> => {
+        try {
+          const reference = await imageOf(context, image);
+          return { image: String(reference), digest: await context.client.resolveDigest(reference, signalOption(session.signal)) };
+        } catch (error) {
+          return { image, error };
+        }
+      })(),
+    );
+  }
+  const outcomes = await Promise.all(args.images.map((image) => resolving.get(image) as Promise<DigestOutcome>));
+  if (session.signal?.aborted === true) throw session.signal.reason;
+  let exitCode: ExitCode = EXIT.ok;
+  const lines: string[] = [];
+  const documents: (DigestJson | DigestErrorJson)[] = [];
+  for (const outcome of outcomes) {
+    if ('digest' in outcome) {
+      lines.push(`${outcome.image} ${outcome.digest}\n`);
+      documents.push(outcome);
+      continue;
+    }
+    const report = reportError(outcome.error);
+    if (exitCode === EXIT.ok) exitCode = report.exitCode;
+    session.diagnostic(`${outcome.image}: ${report.message}`);
+    documents.push({ image: outcome.image, error: { code: isScannerError(outcome.error) ? outcome.error.code : 'unexpected', message: report.message } });
+  }
+  session.io.stdout.write(args.output === 'json' ? formatJson(documents) : lines.join(''));
+  return exitCode;
+}
 
 export const inspectCommand: CommandModule = {
   async run(args: RunArgs, session) {

@@ -64,6 +64,20 @@ const checkDigest = (stdout: string): void => {
   if (stdout.trim() !== expectedDigest) throw new Error(`expected ${expectedDigest}, got ${JSON.stringify(stdout.slice(0, 200))}`);
 };
 
+// Every tag's digest, one line each: what a script that pins a list of images asks for.
+const everyReference = tags.map((tag) => `${image}:${tag}`);
+const checkEveryDigest = (stdout: string): void => {
+  const lines = stdout.trim().split('\n');
+  const expected = tags.map((tag) => seeded.get(tag) ?? '');
+  const digests = lines.map((line) => line.split(' ').at(-1));
+  if (JSON.stringify(digests) !== JSON.stringify(expected)) throw new Error(`expected ${TAG_COUNT} digests in order, got ${JSON.stringify(stdout.slice(0, 300))}`);
+};
+const shellLoop = (command: string): string[] => ['/bin/sh', '-c', `for ref in ${everyReference.join(' ')}; do ${command} || exit 1; done`];
+
+// The least any Node program pays for the same answer: start, one HEAD with node:http, print, exit. Nothing
+// of ours; it shows how much of the gap to skopeo is Node itself.
+const floorScript = `const r = require('node:http').request('http://${registry.host}/v2/${REPOSITORY}/manifests/${latestTag}', { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json' } }, (res) => { process.stdout.write(res.headers['docker-content-digest'] + '\\n'); res.resume(); }); r.end();`;
+
 const commands: readonly Command[] = [
   // The floors: Node itself, and our command line without any registry work.
   { name: 'node -e 0', argv: [process.execPath, '-e', '0'], check: () => undefined },
@@ -91,6 +105,24 @@ const commands: readonly Command[] = [
     name: `skopeo inspect --format '{{.Digest}}'`,
     argv: [skopeo, 'inspect', '--tls-verify=false', '--format', '{{.Digest}}', `docker://${image}:${latestTag}`],
     check: checkDigest,
+  },
+  { name: 'node: one HEAD with node:http (no scanner code)', argv: [process.execPath, '-e', floorScript], check: checkDigest },
+  {
+    name: `scanner digest of ${TAG_COUNT} images (one run)`,
+    argv: [process.execPath, cliEntry, 'digest', ...everyReference],
+    env: { NODE_COMPILE_CACHE: compileCache },
+    check: checkEveryDigest,
+  },
+  {
+    name: `scanner digest ×${TAG_COUNT} (a shell loop)`,
+    argv: shellLoop(`${process.execPath} ${cliEntry} digest "$ref"`),
+    env: { NODE_COMPILE_CACHE: compileCache },
+    check: checkEveryDigest,
+  },
+  {
+    name: `skopeo inspect ×${TAG_COUNT} (a shell loop)`,
+    argv: shellLoop(`${skopeo} inspect --tls-verify=false --format '{{.Digest}}' "docker://$ref"`),
+    check: checkEveryDigest,
   },
   {
     name: 'scanner select (semver)',
@@ -188,6 +220,9 @@ const msOf = (name: string): number => rows.find((row) => row.name === name)?.ms
 const peerOf: Readonly<Record<string, string>> = {
   'scanner digest': `skopeo inspect --format '{{.Digest}}'`,
   'scanner digest (no compile cache)': `skopeo inspect --format '{{.Digest}}'`,
+  'node: one HEAD with node:http (no scanner code)': `skopeo inspect --format '{{.Digest}}'`,
+  [`scanner digest of ${TAG_COUNT} images (one run)`]: `skopeo inspect ×${TAG_COUNT} (a shell loop)`,
+  [`scanner digest ×${TAG_COUNT} (a shell loop)`]: `skopeo inspect ×${TAG_COUNT} (a shell loop)`,
   'scanner select (semver)': 'skopeo list-tags',
 };
 
@@ -201,4 +236,7 @@ for (const row of rows) {
 if (hung.size > 0) {
   process.stdout.write(`\nLeft out after ${RUN_TIMEOUT_MS / 1000} s without an answer: ${[...hung].map(([name, count]) => `${name} ×${count}`).join(', ')}.\n`);
 }
-process.stdout.write('\n`first run` is the unmeasured warm-up (empty compile cache for ours). `select` lists the tags and resolves the chosen one; `list-tags` only lists.\n');
+process.stdout.write(
+  '\n`first run` is the unmeasured warm-up (empty compile cache for ours). `select` lists the tags and resolves the chosen one; `list-tags` only lists. The node:http row is the floor for any Node program: start, one HEAD, print, exit. The ×' +
+    `${TAG_COUNT} rows resolve every tag: a shell loop of one process per image, or one scanner run with every image.\n`,
+);
