@@ -73,7 +73,7 @@ export const tagsCommand: CommandModule = {
     const reference = await repositoryOf(context, args.image);
     // Registries list tags in their own order (distribution's depends on its storage driver); sorted, the
     // output is the same for the same tags everywhere. Tags are ASCII, so code-unit order is byte order.
-    const tags = (await context.scanner.tags(reference, signalOption(session.signal))).sort();
+    const tags = (await (await context.scanner()).tags(reference, signalOption(session.signal))).sort();
     const document: TagsJson = { image: String(reference), tags };
     session.io.stdout.write(args.output === 'json' ? formatJson(document) : tagsTable(document));
     return EXIT.ok;
@@ -89,7 +89,7 @@ export const selectCommand: CommandModule = {
     const policy = parsePolicy(args.policy, { path: POLICY_ROOT });
     const context = await session.context();
     const reference = await repositoryOf(context, args.image);
-    const result = await context.scanner.select(reference, policy, signalOption(session.signal));
+    const result = await (await context.scanner()).select(reference, policy, signalOption(session.signal));
     const document = selectJson(result);
     session.io.stdout.write(args.output === 'json' ? formatJson(document) : selectTable(document));
     if (document.selected === null) {

@@ -1,7 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ImageReference, Platform } from '@scanner/image';
-import { notAnImageReason } from './artifact.ts';
-import { blobExists, getBlob, getBlobBytes } from './blobs.ts';
 import type { BlobResult, GetBlobOptions } from './blobs.ts';
 import { resolveEndpoint } from './endpoint.ts';
 import { RegistryError } from './errors.ts';
@@ -11,9 +9,7 @@ import { createImageReference } from '@scanner/image/reference';
 import type { ImageConfig } from '@scanner/image';
 import { getManifest, resolveDigest } from './manifests.ts';
 import type { GetManifestOptions, ManifestResult } from './manifests.ts';
-import { getImageMetadata } from './metadata.ts';
 import type { ImageMetadata, ImageMetadataOptions } from './metadata.ts';
-import { listTags, pageTags } from './pagination.ts';
 import type { TagListOptions, TagPage } from './pagination.ts';
 import type { HttpEngineName } from './http-engine.ts';
 import type { RateLimitInfo, Sleep } from './rate-limit.ts';
@@ -25,9 +21,7 @@ import { createTokenCache } from './token-cache.ts';
 import { closeRegistryContext, createRegistryContext } from './transport.ts';
 import type { RegistryContext, Runtime } from './transport.ts';
 import type { AuthRuntime } from './auth.ts';
-import { copyBlob, copyImage } from './copy.ts';
 import type { CopyImageResult, CopyOptions } from './copy.ts';
-import { putManifest, uploadBlob } from './upload.ts';
 import { createSyncMethods } from './sync-methods.ts';
 import type { MirrorMethods, ReferrerMethods } from './sync-methods.ts';
 import type { PutManifestOptions, PutManifestResult, UploadBlobOptions, UploadBlobResult, UploadSource } from './upload.ts';
@@ -281,6 +275,11 @@ export async function closeCore(core: ClientCore): Promise<void> {
  */
 export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {
   const core = createClientCore(options);
+  // Each group of operations loads with its first call, so that a process that only resolves digests (one
+  // `scanner digest` per image in a script) does not load paging, metadata, blobs, uploads or copies.
+  const pagination = () => import('./pagination.ts');
+  const blobs = () => import('./blobs.ts');
+  const upload = () => import('./upload.ts');
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => (closing ??= closeCore(core));
   const bounded = <T>(session: Session, what: string, repository: string, signal: AbortSignal | undefined, run: (signal: AbortSignal) => Promise<T>): Promise<T> =>
@@ -288,11 +287,11 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   const client: RegistryClient = {
     async listTags(repository, callOptions = {}) {
       const { session, reference } = await core.reference(repository);
-      return bounded(session, `listing the tags of ${reference.repository}`, reference.repository, callOptions.signal, (signal) => listTags(session, reference.repository, { ...callOptions, signal }));
+      return bounded(session, `listing the tags of ${reference.repository}`, reference.repository, callOptions.signal, async (signal) => (await pagination()).listTags(session, reference.repository, { ...callOptions, signal }));
     },
     async *pageTags(repository, callOptions) {
       const { session, reference } = await core.reference(repository);
-      yield* pageTags(session, reference.repository, callOptions);
+      yield* (await pagination()).pageTags(session, reference.repository, callOptions);
     },
     async resolveDigest(input, callOptions = {}) {
       const { session, reference } = await core.reference(input);
@@ -313,7 +312,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
             repository: reference.repository,
           });
         }
-        const reason = notAnImageReason(manifest.manifest);
+        const reason = (await import('./artifact.ts')).notAnImageReason(manifest.manifest);
         if (reason !== undefined) {
           throw new RegistryError('not_an_image', `${String(reference)} is not a container image: ${reason}`, {
             registry: reference.registry,
@@ -322,7 +321,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
           });
         }
         const digest = manifest.manifest.config.digest;
-        const bytes = await getBlobBytes(session, reference.repository, digest, core.limits.maxConfigBytes, { signal });
+        const bytes = await (await blobs()).getBlobBytes(session, reference.repository, digest, core.limits.maxConfigBytes, { signal });
         const { parseImageConfig } = await import('@scanner/image/manifest');
         try {
           return { digest, config: parseImageConfig(bytes), bytes };
@@ -337,27 +336,28 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     },
     async getImageMetadata(input, callOptions = {}) {
       const { session, reference } = await core.reference(input);
-      return bounded(session, `fetching the metadata of ${String(reference)}`, reference.repository, callOptions.signal, (signal) => getImageMetadata(session, reference, { ...callOptions, signal }));
+      return bounded(session, `fetching the metadata of ${String(reference)}`, reference.repository, callOptions.signal, async (signal) => (await import('./metadata.ts')).getImageMetadata(session, reference, { ...callOptions, signal }));
     },
     async getBlob(repository, digest, callOptions) {
       const { session, reference } = await core.reference(repository);
-      return getBlob(session, reference.repository, digest, callOptions);
+      return (await blobs()).getBlob(session, reference.repository, digest, callOptions);
     },
     async blobExists(repository, digest, callOptions = {}) {
       const { session, reference } = await core.reference(repository);
-      return bounded(session, `checking blob ${digest} in ${reference.repository}`, reference.repository, callOptions.signal, (signal) => blobExists(session, reference.repository, digest, { ...callOptions, signal }));
+      return bounded(session, `checking blob ${digest} in ${reference.repository}`, reference.repository, callOptions.signal, async (signal) => (await blobs()).blobExists(session, reference.repository, digest, { ...callOptions, signal }));
     },
     async uploadBlob(repository, source, callOptions) {
       const { session, reference } = await core.reference(repository);
-      return uploadBlob(session, reference.repository, source, callOptions);
+      return (await upload()).uploadBlob(session, reference.repository, source, callOptions);
     },
     async putManifest(input, bytes, callOptions) {
       const { session, reference } = await core.reference(input);
-      return bounded(session, `putting the manifest ${String(reference)}`, reference.repository, callOptions.signal, (signal) => putManifest(session, reference, bytes, { ...callOptions, signal }));
+      return bounded(session, `putting the manifest ${String(reference)}`, reference.repository, callOptions.signal, async (signal) => (await upload()).putManifest(session, reference, bytes, { ...callOptions, signal }));
     },
     async copyBlob(from, to, descriptor, callOptions) {
       const source = await core.reference(from);
       const target = await core.reference(to);
+      const { copyBlob } = await import('./copy.ts');
       return copyBlob(
         { session: source.session, repository: source.reference.repository },
         { session: target.session, repository: target.reference.repository },
@@ -366,6 +366,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       );
     },
     async copyImage(from, to, callOptions) {
+      const { copyImage } = await import('./copy.ts');
       return copyImage(await core.reference(from), await core.reference(to), callOptions);
     },
     rateLimit(registry) {

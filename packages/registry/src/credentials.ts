@@ -1,5 +1,4 @@
 import { isAbsolute } from 'node:path';
-import { DEFAULT_CREDENTIAL_TIMEOUT_MS, runCredentialScript } from './credential-helpers.ts';
 import { createDockerConfigJsonCredentials, createDockerConfigCredentials, credentialFromDockerConfigText } from './docker-config.ts';
 import { RegistryError } from './errors.ts';
 import { createCachedCredentialProvider, parseUserPass } from './credential-provider.ts';
@@ -92,8 +91,10 @@ export function parseCredentialSource(spec: CredentialSpec, options: CredentialS
       if (!isAbsolute(rest)) {
         throw new RegistryError('config', `credentials "${spec}": write ext:/absolute/path/to/script`);
       }
-      const timeoutMs = options.timeoutMs ?? DEFAULT_CREDENTIAL_TIMEOUT_MS;
       return cache(spec, async () => {
+        // Loaded here: only `ext:` sources run a program (node:child_process).
+        const { DEFAULT_CREDENTIAL_TIMEOUT_MS, runCredentialScript } = await import('./credential-helpers.ts');
+        const timeoutMs = options.timeoutMs ?? DEFAULT_CREDENTIAL_TIMEOUT_MS;
         const stdout = await runCredentialScript(rest, spec, { env, timeoutMs });
         const firstLine = stdout.trimStart().split(/\r?\n/, 1)[0] ?? '';
         return parseUserPass(firstLine, spec);

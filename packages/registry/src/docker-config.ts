@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { runDockerCredentialHelper } from './credential-helpers.ts';
 import { createCachedCredentialProvider } from './credential-provider.ts';
 import { isDockerHub } from './endpoint.ts';
 import { RegistryError } from './errors.ts';
@@ -61,6 +60,8 @@ export function createDockerConfigCredentials(options: DockerConfigCredentialsOp
           const helperKey = findDockerConfigKey(Object.keys(config.credHelpers ?? {}), host);
           const helper = helperKey === undefined ? config.credsStore : config.credHelpers?.[helperKey];
           if (helper !== undefined && helper !== '') {
+            // Loaded here: most Docker configs name no helper, and node:child_process is not needed without one.
+            const { runDockerCredentialHelper } = await import('./credential-helpers.ts');
             return runDockerCredentialHelper(helper, serverUrl, description, {
               env,
               ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),

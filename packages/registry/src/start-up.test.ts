@@ -14,25 +14,28 @@ const DIGEST = `sha256:${'a'.repeat(64)}`;
 
 // A fresh process (the way `scanner digest` starts) that imports the package, builds a client from the
 // Docker config as the CLI does, resolves one digest on a loopback server and prints every module it loaded.
+// argv: registry host, HTTP engine ('' for the default), 'subpath' to import as the CLI does (the
+// `./from-config` subpath, no scanner) instead of the index plus a scanner.
 const child = `
 import { registerHooks } from 'node:module';
 const loaded = [];
 registerHooks({ load(url, context, next) { loaded.push(url); return next(url, context); } });
-const { createRegistryClientFromConfig, createScanner } = await import('@scanner/registry');
-await using client = await createRegistryClientFromConfig({ env: { HOME: process.env.HOME }, overrides: { insecure: true }, ...(process.argv[2] === undefined ? {} : { httpEngine: process.argv[2] }) });
-createScanner({ client });
-const digest = await client.resolveDigest(process.argv[1] + '/lab/web:1.0.0');
+const [host, httpEngine, entry] = process.argv.slice(1);
+const { createRegistryClientFromConfig } = await import(entry === 'subpath' ? '@scanner/registry/from-config' : '@scanner/registry');
+await using client = await createRegistryClientFromConfig({ env: { HOME: process.env.HOME }, overrides: { insecure: true }, ...(httpEngine ? { httpEngine } : {}) });
+if (entry !== 'subpath') (await import('@scanner/registry')).createScanner({ client });
+const digest = await client.resolveDigest(host + '/lab/web:1.0.0');
 process.stdout.write(JSON.stringify({ digest, loaded }));
 `;
 
-async function loadedBy(httpEngine?: 'node'): Promise<string[]> {
+async function loadedBy(httpEngine?: 'node', entry: 'index' | 'subpath' = 'index'): Promise<string[]> {
   await using registry = await startServer((request, response) => {
     response.writeHead(request.method === 'HEAD' ? 200 : 404, { 'docker-content-digest': DIGEST, 'content-type': 'application/vnd.oci.image.manifest.v1+json' });
     response.end();
   });
   const home = await mkdtemp(join(tmpdir(), 'registry-start-up-'));
   try {
-    const { stdout } = await run(process.execPath, ['--conditions=@scanner/source', '--input-type=module', '-e', child, registry.host, ...(httpEngine === undefined ? [] : [httpEngine])], {
+    const { stdout } = await run(process.execPath, ['--conditions=@scanner/source', '--input-type=module', '-e', child, registry.host, httpEngine ?? '', entry], {
       cwd: packageDir,
       env: { PATH: process.env['PATH'] ?? '', HOME: home },
     });
@@ -58,6 +61,13 @@ test('with the node engine (the CLI’s scan commands), no undici at all, nor no
   const loaded = await loadedBy('node');
   expect(loaded.some((url) => url.endsWith('/node-http-engine.ts'))).toBe(true);
   expect(loaded.filter((url) => HEAVY.test(url) || url.includes('/undici/') || url === 'node:crypto' || url === 'node:tls')).toEqual([]);
+});
+
+test('through @scanner/registry/from-config, as the CLI imports it: no scanner, paging, metadata, uploads, copies, referrers or credential helpers', async () => {
+  const loaded = await loadedBy('node', 'subpath');
+  expect(loaded.some((url) => url.endsWith('/registry/src/manifests.ts'))).toBe(true);
+  const later = /\/registry\/src\/(scanner|scan-cache|pagination|metadata|upload|copy|referrers|credential-helpers)\.ts$/;
+  expect(loaded.filter((url) => later.test(url) || url === 'node:child_process')).toEqual([]);
 });
 
 test('the agent and request undici’s index would give, without its index', async () => {

@@ -2,9 +2,7 @@
 // OCI referrers. Kept apart from client.ts, which builds them into every RegistryClient.
 import type { Descriptor, ImageReference } from '@scanner/image';
 import type { ClientCore, ReferenceInput } from './client.ts';
-import { getBlobViaMirrors, getManifestViaMirrors, mirrorReferences } from './mirrors.ts';
 import type { MirrorBlobOptions, MirrorBlobResult, MirrorManifestResult, MirrorReadOptions } from './mirrors.ts';
-import { copyReferrers, listReferrers, pushReferrer, updateReferrersTag } from './referrers.ts';
 import type {
   CopyReferrersOptions,
   CopyReferrersResult,
@@ -46,34 +44,39 @@ export interface ReferrerMethods {
   copyReferrers(from: ReferenceInput, to: ReferenceInput, options?: CopyReferrersOptions): Promise<CopyReferrersResult>;
 }
 
-/** Builds {@link MirrorMethods} and {@link ReferrerMethods} on the client's core. */
+/**
+ * Builds {@link MirrorMethods} and {@link ReferrerMethods} on the client's core. Their modules load with the
+ * first call: a process that only reads (the CLI's scan commands) never loads them.
+ */
 export function createSyncMethods(core: ClientCore): MirrorMethods & ReferrerMethods {
   const resolver = { resolve: (reference: ImageReference) => core.reference(reference) };
+  const mirrors = () => import('./mirrors.ts');
+  const referrers = () => import('./referrers.ts');
   return {
     async mirrorsFor(input) {
       const { session, reference } = await core.reference(input);
-      return mirrorReferences(reference, session.context.settings.mirrors ?? []);
+      return (await mirrors()).mirrorReferences(reference, session.context.settings.mirrors ?? []);
     },
     async getManifestViaMirrors(input, options) {
-      return getManifestViaMirrors(resolver, await core.reference(input), options);
+      return (await mirrors()).getManifestViaMirrors(resolver, await core.reference(input), options);
     },
     async getBlobViaMirrors(repository, digest, options) {
-      return getBlobViaMirrors(resolver, await core.reference(repository), digest, options);
+      return (await mirrors()).getBlobViaMirrors(resolver, await core.reference(repository), digest, options);
     },
     async listReferrers(input, options) {
       const { session, reference } = await core.reference(input);
-      return listReferrers(session, reference, options);
+      return (await referrers()).listReferrers(session, reference, options);
     },
     async pushReferrer(input, bytes, options) {
       const { session, reference } = await core.reference(input);
-      return pushReferrer(session, reference, bytes, options);
+      return (await referrers()).pushReferrer(session, reference, bytes, options);
     },
     async updateReferrersTag(repository, subject, descriptors, options) {
       const { session, reference } = await core.reference(repository);
-      return updateReferrersTag(session, reference, subject, descriptors, options);
+      return (await referrers()).updateReferrersTag(session, reference, subject, descriptors, options);
     },
     async copyReferrers(from, to, options) {
-      return copyReferrers(await core.reference(from), await core.reference(to), options);
+      return (await referrers()).copyReferrers(await core.reference(from), await core.reference(to), options);
     },
   };
 }
