@@ -428,9 +428,10 @@ Examples:
 Prints the digest the tag points to (the index digest for a multi-platform image). Default tag: latest.
 JSON: { "image": "registry/repository:tag", "digest": "sha256:…" }
 
-Several images are resolved in one run, concurrently, which saves a process start per image in scripts. Each
-gets a line "IMAGE DIGEST" in the order given (IMAGE as resolved, e.g. with :latest); one that fails gets a
-"scanner: IMAGE: …" line on stderr, the others still print, and the exit code is the first failure's.
+Several images are resolved in one run, concurrently (up to each registry's concurrency), which saves a
+process start per image in scripts. Each gets a line "IMAGE DIGEST" in the order given (IMAGE as resolved,
+e.g. with :latest); one that fails gets a "scanner: IMAGE: …" line on stderr, the others still print, and the
+exit code is the first failure's.
 JSON for several: [ { "image", "digest" } | { "image", "error": { "code", "message" } }, … ]
 
 Examples:

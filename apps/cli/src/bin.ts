@@ -24,3 +24,14 @@ process.exitCode = await main(process.argv.slice(2), {
 // Everything is written (stdout and stderr are synchronous for files and pipes on Linux and macOS). A socket
 // of a request abandoned by Ctrl-C or --timeout must not keep the process alive: end it if it lingers.
 setTimeout(() => process.exit(), 1000).unref();
+// After Ctrl-C, at once: a scan's request that concurrent scans could have shared is not aborted with the
+// caller, and its connection would hold the exit for that second (break-engine 7).
+if (controller.signal.aborted) {
+  let streams = 2;
+  const flushed = (): void => {
+    streams -= 1;
+    if (streams === 0) process.exit();
+  };
+  process.stdout.write('', flushed);
+  process.stderr.write('', flushed);
+}

@@ -30,7 +30,7 @@ export interface DigestJson {
 
 /** An image of `scanner digest IMAGE IMAGE … -o json` that could not be resolved. */
 export interface DigestErrorJson {
-  /** The argument as given. */
+  /** The image as resolved (`:latest` filled in), or the argument as given when it could not be resolved. */
   readonly image: string;
   /** `code`: the package error's code (`MANIFEST_UNKNOWN`, `unauthorized`, `network`, …), or `unexpected`. */
   readonly error: { readonly code: string; readonly message: string };

@@ -119,7 +119,7 @@ describe.skipIf(!hasBinary('docker-registry') || !hasBinary('skopeo'))('every st
     expect(JSON.parse(json.stdout)).toEqual([
       { image: images[1], digest: digestOf('e2e/app:1.0.0') },
       // A bare repository means :latest, which e2e/app does not have.
-      { image: ref('e2e/app'), error: { code: 'MANIFEST_UNKNOWN', message: expect.stringContaining('latest') as unknown } },
+      { image: `${ref('e2e/app')}:latest`, error: { code: 'MANIFEST_UNKNOWN', message: expect.stringContaining('latest') as unknown } },
       { image: images[2], error: { code: 'MANIFEST_UNKNOWN', message: expect.stringContaining('9.9.9') as unknown } },
     ]);
   });

@@ -120,32 +120,57 @@ export const digestCommand: CommandModule = {
 type DigestOutcome = { readonly image: string; readonly digest: string } | { readonly image: string; readonly error: unknown };
 
 /**
- * Several images in one process, resolved concurrently (the client bounds requests per registry), reported in
- * argument order. A failure of one image is that image's line on stderr; only an interrupted run (Ctrl-C,
- * `--timeout`) fails as a whole.
+ * Several images in one process, reported in argument order. Each IMAGE is first resolved as the client reads
+ * it (no request), so that `repo` and `repo:latest` are one image and every line names the image as resolved.
+ * Each registry gets at most its `concurrency` (default 8) images at a time: the client would queue the rest
+ * anyway, and a queued image must not spend its operation time-out waiting for a slot. A failure of one image
+ * is that image's line on stderr; only an interrupted run (Ctrl-C, `--timeout`) fails as a whole.
  */
 async function digestMany(args: RunArgs, session: CommandSession, context: CommandContext): Promise<ExitCode> {
-  const resolving = new Map<string, Promise<DigestOutcome>>();
-  for (const image of args.images) {
-    if (resolving.has(image)) continue;
-    resolving.set(
-      image,
-      (async (): Promise<DigestOutcome> => {
-        try {
-          const reference = await imageOf(context, image);
-          return { image: String(reference), digest: await context.client.resolveDigest(reference, signalOption(session.signal)) };
-        } catch (error) {
-          return { image, error };
-        }
-      })(),
-    );
+  const signal = signalOption(session.signal);
+  const resolved = await Promise.all(
+    args.images.map(async (image) => {
+      try {
+        return { image, reference: await imageOf(context, image) };
+      } catch (error) {
+        return { image, error };
+      }
+    }),
+  );
+  const outcomes = new Map<string, Promise<DigestOutcome>>();
+  const queues = new Map<string, (() => Promise<void>)[]>();
+  for (const entry of resolved) {
+    if (!('reference' in entry)) continue;
+    const key = String(entry.reference);
+    if (outcomes.has(key)) continue;
+    let settle!: (outcome: DigestOutcome) => void;
+    outcomes.set(key, new Promise<DigestOutcome>((resolve) => (settle = resolve)));
+    const reference = entry.reference;
+    const queue = queues.get(reference.registry) ?? [];
+    queues.set(reference.registry, queue);
+    queue.push(async () => {
+      try {
+        settle({ image: key, digest: await context.client.resolveDigest(reference, signal) });
+      } catch (error) {
+        settle({ image: key, error });
+      }
+    });
   }
-  const outcomes = await Promise.all(args.images.map((image) => resolving.get(image) as Promise<DigestOutcome>));
+  await Promise.all(
+    [...queues].map(async ([registry, queue]) => {
+      const concurrency = (await context.client.settingsFor(registry)).concurrency ?? DEFAULT_REGISTRY_CONCURRENCY;
+      const worker = async (): Promise<void> => {
+        for (let next = queue.shift(); next !== undefined; next = queue.shift()) await next();
+      };
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, queue.length)) }, worker));
+    }),
+  );
   if (session.signal?.aborted === true) throw session.signal.reason;
   let exitCode: ExitCode = EXIT.ok;
   const lines: string[] = [];
   const documents: (DigestJson | DigestErrorJson)[] = [];
-  for (const outcome of outcomes) {
+  for (const entry of resolved) {
+    const outcome: DigestOutcome = 'reference' in entry ? await (outcomes.get(String(entry.reference)) as Promise<DigestOutcome>) : entry;
     if ('digest' in outcome) {
       lines.push(`${outcome.image} ${outcome.digest}\n`);
       documents.push(outcome);
@@ -159,6 +184,9 @@ async function digestMany(args: RunArgs, session: CommandSession, context: Comma
   session.io.stdout.write(args.output === 'json' ? formatJson(documents) : lines.join(''));
   return exitCode;
 }
+
+/** `RegistrySettings.concurrency` when a registry's settings leave it out. */
+const DEFAULT_REGISTRY_CONCURRENCY = 8;
 
 export const inspectCommand: CommandModule = {
   async run(args: RunArgs, session) {

@@ -1,4 +1,6 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createServer as createNetServer } from 'node:net';
+import type { Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
@@ -117,6 +119,52 @@ describe.each(['undici', 'node'] as const)('the %s engine', (name) => {
     expect(ENGINE_TIMEOUT_PHASES[(bodyError as { code: string }).code]).toBe('the body stalled');
   });
 
+  test('headers dripped a byte at a time still time out: headersTimeoutMs bounds the whole wait, not each silence', async () => {
+    const sockets = new Set<Socket>();
+    const server = createNetServer((socket) => {
+      sockets.add(socket);
+      socket.once('data', () => {
+        const text = 'HTTP/1.1 200 OK\r\nX-Slow: ' + 'a'.repeat(100);
+        let index = 0;
+        const timer = setInterval(() => {
+          if (index >= text.length || socket.destroyed) return clearInterval(timer);
+          socket.write(text.charAt(index++));
+        }, 50);
+        socket.on('close', () => clearInterval(timer));
+      });
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    try {
+      await using engine = await pool(name, { headersTimeoutMs: 400, bodyTimeoutMs: 400 });
+      const started = performance.now();
+      const error = await engine.request({ origin: `http://127.0.0.1:${port}`, path: '/', method: 'GET', headers: {} }).catch((caught: unknown) => caught);
+      expect(ENGINE_TIMEOUT_PHASES[(error as { code: string }).code]).toBe('no response headers');
+      // 100 bytes at 50 ms would take 5 s; the bound is the 400 ms (generous margin for a loaded machine).
+      expect(performance.now() - started).toBeLessThan(3_000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+    }
+  });
+
+  // A listener whose accept queue is full (as a firewall that drops packets): the connection never completes.
+  // Python's socket.listen(0) without accept() makes one; Node always accepts.
+  test.runIf(hasBinary('python3') || process.env['CI'] === 'true')('a connection that never completes times out within headersTimeoutMs, as "no connection"', async () => {
+    const script = 'import socket,time\ns=socket.socket();s.bind(("127.0.0.1",0));s.listen(0)\nfill=[]\nfor i in range(3):\n  c=socket.socket();c.setblocking(False)\n  try: c.connect(s.getsockname())\n  except BlockingIOError: pass\n  fill.append(c)\ntime.sleep(0.3)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(60)';
+    const child = spawn('python3', ['-c', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const port = await new Promise<string>((resolve) => child.stdout.once('data', (chunk: Buffer) => { resolve(chunk.toString().trim()); }));
+      await using engine = await pool(name, { headersTimeoutMs: 500, bodyTimeoutMs: 500 });
+      const started = performance.now();
+      const error = await engine.request({ origin: `http://127.0.0.1:${port}`, path: '/', method: 'GET', headers: {} }).catch((caught: unknown) => caught);
+      expect(ENGINE_TIMEOUT_PHASES[(error as { code: string }).code]).toBe('no connection');
+      expect(performance.now() - started).toBeLessThan(4_000);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   test('an abort signal ends the request', async () => {
     await using server = await startServer(() => undefined);
     await using engine = await pool(name);
@@ -168,5 +216,17 @@ describe.each(['undici', 'node'] as const)('the %s engine', (name) => {
     await using t = testClient({ httpEngine: name, retries: 0, settings: { [server.host]: { timeoutMs: 150 } } });
     await expect(t.client.listTags(`${server.host}/a/b`)).rejects.toMatchObject({ code: 'timeout', message: expect.stringContaining('no response headers') as unknown });
     await expect(t.client.getManifest(`${server.host}/a/b:1`)).rejects.toMatchObject({ code: 'timeout', message: expect.stringContaining('the body stalled') as unknown });
+  });
+
+  test('through the client, a body cut short by the server is a network failure that does not read like the caller aborted (break-engine 5)', async () => {
+    await using server = await startServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'content-length': '500' });
+      response.write('{"schemaVersion":');
+      setTimeout(() => response.socket?.destroy(), 20);
+    });
+    await using t = testClient({ httpEngine: name, retries: 0 });
+    const error = await t.client.getManifest(`${server.host}/a/b:1`).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'network' });
+    expect((error as Error).message).not.toMatch(/\(aborted\)|was aborted/);
   });
 });

@@ -15,7 +15,7 @@ export type HttpEngineName = 'undici' | 'node';
 
 /** Connection pool options, for one registry's own host or for other hosts (storage, token realms). */
 export interface PoolOptions {
-  /** Longest wait for the connection and then the response headers, in ms. */
+  /** Longest wait for the connection, and then for the response headers once the request is sent, in ms. */
   readonly headersTimeoutMs: number;
   /** Longest wait between two chunks of the response body, in ms. */
   readonly bodyTimeoutMs: number;
@@ -58,6 +58,7 @@ export const ENGINE_TIMEOUT_PHASES: Readonly<Record<string, string>> = {
   UND_ERR_HEADERS_TIMEOUT: 'no response headers',
   UND_ERR_BODY_TIMEOUT: 'the body stalled',
   // the node engine's (node-http-engine.ts)
+  SCANNER_CONNECT_TIMEOUT: 'no connection',
   SCANNER_HEADERS_TIMEOUT: 'no response headers',
   SCANNER_BODY_TIMEOUT: 'the body stalled',
 };

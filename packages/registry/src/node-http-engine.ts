@@ -14,11 +14,17 @@ let https: typeof Https | undefined;
 /** A drained body longer than this closes its connection instead of reading on (as undici's `dump()`). */
 const DUMP_LIMIT_BYTES = 128 * 1024;
 
+const TIMEOUT_TEXT = {
+  SCANNER_CONNECT_TIMEOUT: 'no connection',
+  SCANNER_HEADERS_TIMEOUT: 'no response headers',
+  SCANNER_BODY_TIMEOUT: 'no body data',
+} as const;
+
 /** A time-out of the node engine; `code` is one of `ENGINE_TIMEOUT_PHASES`. */
 class EngineTimeoutError extends Error {
-  readonly code: 'SCANNER_HEADERS_TIMEOUT' | 'SCANNER_BODY_TIMEOUT';
+  readonly code: keyof typeof TIMEOUT_TEXT;
   constructor(code: EngineTimeoutError['code'], timeoutMs: number) {
-    super(code === 'SCANNER_HEADERS_TIMEOUT' ? `no response headers within ${timeoutMs} ms` : `no body data within ${timeoutMs} ms`);
+    super(`${TIMEOUT_TEXT[code]} within ${timeoutMs} ms`);
     this.name = 'EngineTimeoutError';
     this.code = code;
   }
@@ -58,9 +64,10 @@ function dump(body: Http.IncomingMessage): Promise<void> {
 }
 
 /**
- * One pool: a keep-alive `http.Agent` or `https.Agent` per scheme, made on first use. Time-outs are socket
- * idle time-outs, as `RegistrySettings.timeoutMs` describes: connecting and then waiting for the headers
- * (`headersTimeoutMs`), then each wait for body data (`bodyTimeoutMs`); writing a streamed upload is activity.
+ * One pool: a keep-alive `http.Agent` or `https.Agent` per scheme, made on first use. Time-outs as undici's
+ * (`RegistrySettings.timeoutMs`): connecting, then the response headers once the request is sent, each within
+ * `headersTimeoutMs` in all (a server that drips its headers a byte at a time still times out); while a streamed
+ * upload is written, and then between chunks of the response body, no more than `bodyTimeoutMs` of silence.
  */
 function createPool(options: PoolOptions): HttpPool {
   let plainAgent: Http.Agent | undefined;
@@ -116,17 +123,43 @@ function createPool(options: PoolOptions): HttpPool {
         return;
       }
       let incoming: Http.IncomingMessage | undefined;
-      outgoing.setTimeout(options.headersTimeoutMs, () => {
-        if (incoming === undefined) outgoing.destroy(new EngineTimeoutError('SCANNER_HEADERS_TIMEOUT', options.headersTimeoutMs));
+      let connected = false;
+      // Whole-phase deadlines: connecting, then the headers (from the end of the request body).
+      let deadline: NodeJS.Timeout | undefined;
+      const arm = (code: EngineTimeoutError['code']): void => {
+        clearTimeout(deadline);
+        deadline = setTimeout(() => outgoing.destroy(new EngineTimeoutError(code, options.headersTimeoutMs)), options.headersTimeoutMs);
+        deadline.unref();
+      };
+      arm('SCANNER_CONNECT_TIMEOUT');
+      outgoing.once('socket', (socket) => {
+        const onConnect = (): void => {
+          connected = true;
+          // Uploading has no deadline of its own, only the silence bound below; a body-less request is sent now.
+          if (!outgoing.writableFinished) clearTimeout(deadline);
+          else arm('SCANNER_HEADERS_TIMEOUT');
+        };
+        if ((socket as { connecting?: boolean }).connecting === true) socket.once('connect', onConnect);
+        else onConnect();
+      });
+      outgoing.once('finish', () => {
+        if (connected && incoming === undefined) arm('SCANNER_HEADERS_TIMEOUT');
+      });
+      // Silence on the socket: a stalled upload before the answer, a stalled body after it.
+      outgoing.setTimeout(options.bodyTimeoutMs, () => {
+        if (incoming === undefined) outgoing.destroy(new EngineTimeoutError(connected ? 'SCANNER_HEADERS_TIMEOUT' : 'SCANNER_CONNECT_TIMEOUT', options.headersTimeoutMs));
         else incoming.destroy(new EngineTimeoutError('SCANNER_BODY_TIMEOUT', options.bodyTimeoutMs));
       });
-      outgoing.once('close', settle);
+      outgoing.once('close', () => {
+        clearTimeout(deadline);
+        settle();
+      });
       // Every error, not only the first: one after the answer (a socket torn down) rejects nothing, but an
       // 'error' event without a listener would end the process.
       outgoing.on('error', reject);
       outgoing.once('response', (response) => {
         incoming = response;
-        outgoing.setTimeout(options.bodyTimeoutMs);
+        clearTimeout(deadline);
         resolve({ statusCode: response.statusCode ?? 0, headers: responseHeaders(response), body: Object.assign(response, { dump: () => dump(response) }) });
       });
       const { body } = input;

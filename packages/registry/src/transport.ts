@@ -380,7 +380,9 @@ export function transportError(
   const details = { registry: context.registry, repository: request.repository, cause: error };
   if (request.signal?.aborted === true) return new RegistryError('aborted', `${where} was aborted by the caller`, details);
   const code = (error as { code?: unknown } | null)?.code;
-  const reason = redact(runtime, error instanceof Error ? error.message : String(error));
+  // node:http says a response cut short is "aborted" (code ECONNRESET), which reads like the caller's doing.
+  const cutShort = code === 'ECONNRESET' && error instanceof Error && error.message === 'aborted';
+  const reason = cutShort ? 'the connection closed before the response ended' : redact(runtime, error instanceof Error ? error.message : String(error));
   const registry = context.registry;
   const phase = typeof code === 'string' ? ENGINE_TIMEOUT_PHASES[code] : undefined;
   if (phase !== undefined) {

@@ -45,7 +45,8 @@ export async function loadUndiciEngine(): Promise<HttpEngine> {
       const agent = new AgentClass({
         headersTimeout: options.headersTimeoutMs,
         bodyTimeout: options.bodyTimeoutMs,
-        connect: { ...(options.ca === undefined ? {} : { ca: [...options.ca] }), rejectUnauthorized: options.rejectUnauthorized !== false },
+        // The connect time-out too, so that "within N ms" is true of every phase (undici's own default is 10 s).
+        connect: { timeout: options.headersTimeoutMs, ...(options.ca === undefined ? {} : { ca: [...options.ca] }), rejectUnauthorized: options.rejectUnauthorized !== false },
       });
       return {
         async request(input): Promise<EngineResponse> {
