@@ -7,7 +7,11 @@
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
-const outdir = process.argv[2] ?? 'dist';
+// `node build.mjs [OUTDIR] [--from-source]`: --from-source bundles the workspace packages' TypeScript sources
+// (their `@scanner/source` export condition) instead of their builds, so that a test can build the executable
+// without building every package first (dist.test.ts).
+const [outdir = 'dist'] = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+const fromSource = process.argv.includes('--from-source');
 rmSync(outdir, { recursive: true, force: true });
 await build({
   entryPoints: { bin: 'src/bin.ts' },
@@ -17,6 +21,7 @@ await build({
   splitting: true,
   platform: 'node',
   target: 'node22',
+  ...(fromSource ? { conditions: ['@scanner/source'] } : {}),
   external: ['ioredis', 'listr2', 're2js', 'undici'],
   // Bundled CommonJS (undici, semver) calls `require` for Node's built-in modules; ESM has none.
   banner: { js: "import { createRequire as __scannerCreateRequire } from 'node:module';\nconst require = __scannerCreateRequire(import.meta.url);" },

@@ -1,0 +1,83 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createMemoryRegistry } from '@scanner/memory-registry';
+import type { MemoryRegistry } from '@scanner/memory-registry';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DEMO_REPOSITORIES, seedDemoImages } from './demo-images.fixture.ts';
+import type { SelectJson } from './output.ts';
+
+// The executable as it is published: build.mjs's esbuild bundle (chunks, lazy imports, externals), not the
+// sources the other tests run. Built here from the workspace sources into a directory under this package's
+// node_modules, so that the external dependencies (undici, ioredis, listr2, re2js) resolve as they do when
+// installed.
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const { version } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string };
+
+let root: string;
+let registry: MemoryRegistry;
+let host: string;
+
+function scanner(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(root, 'dist', 'bin.js'), ...args], { env: { PATH: process.env['PATH'], HOME: '/nonexistent', DOCKER_CONFIG: '/nonexistent/docker', NODE_DISABLE_COMPILE_CACHE: '1' }, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
+    });
+  });
+}
+
+beforeAll(async () => {
+  const cache = join(packageDir, 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  root = mkdtempSync(join(cache, 'dist-test-'));
+  copyFileSync(join(packageDir, 'package.json'), join(root, 'package.json'));
+  execFileSync(process.execPath, [join(packageDir, 'build.mjs'), join(root, 'dist'), '--from-source'], { cwd: packageDir, stdio: ['ignore', 'ignore', 'inherit'] });
+  registry = createMemoryRegistry();
+  seedDemoImages(registry);
+  ({ host } = await registry.listen());
+}, 120_000);
+
+afterAll(async () => {
+  await registry.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('the built scanner (build.mjs bundle)', () => {
+  test('--version, and a usage error loads nothing else', async () => {
+    expect(await scanner(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    const usage = await scanner(['digest']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/^scanner: scanner digest needs an image/);
+  });
+
+  test('digest, several digests, tags and select against a registry', async () => {
+    const image = `${host}/${DEMO_REPOSITORIES.app}`;
+    const tags = await scanner(['tags', image, '-o', 'json']);
+    expect(tags.code).toBe(0);
+    const listed = (JSON.parse(tags.stdout) as { tags: string[] }).tags;
+    expect(listed.length).toBeGreaterThan(1);
+    const select = await scanner(['select', image, '--strategy', 'alphabetical', '-o', 'json']);
+    expect(select.code).toBe(0);
+    const selected = (JSON.parse(select.stdout) as SelectJson).selected;
+    expect(selected?.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const digest = await scanner(['digest', `${image}:${selected?.tag ?? ''}`]);
+    expect(digest).toEqual({ code: 0, stdout: `${selected?.digest ?? ''}\n`, stderr: '' });
+    const many = await scanner(['digest', ...listed.map((tag) => `${image}:${tag}`)]);
+    expect(many.code).toBe(0);
+    expect(many.stdout.trim().split('\n').map((line) => line.split(' ')[0])).toEqual(listed.map((tag) => `${image}:${tag}`));
+  });
+
+  test('plan: the mirror commands, zod, yaml and undici load from the bundle', async () => {
+    await using target = createMemoryRegistry();
+    const { host: targetHost } = await target.listen();
+    const config = join(root, 'mirror-config');
+    mkdirSync(config, { recursive: true });
+    writeFileSync(join(config, 'targets.yaml'), `targets:\n  - name: main\n    registry: ${targetHost}\n`);
+    writeFileSync(join(config, 'team.yaml'), `owner: team-apps\nimages:\n  - source: ${host}/${DEMO_REPOSITORIES.app}\n    tags:\n      - semver: '>=0.0.0'\n    targets: [main]\n`);
+    const plan = await scanner(['plan', '--config', config, '-o', 'json']);
+    expect(plan.stderr).toBe('');
+    expect(plan.code).toBe(0);
+    expect(JSON.parse(plan.stdout)).toMatchObject({ items: expect.any(Array) as unknown });
+  });
+});
