@@ -1,37 +1,12 @@
 #!/usr/bin/env node
+// The entry when run from source (`pnpm scanner`, tests). The published executable is launch.ts, which runs
+// the same `runProcess` from the bundle with a code cache of its own.
 import module from 'node:module';
 
-// Reuse V8's compiled code across runs (scripts call `scanner` once per image). Without a directory Node
-// uses $NODE_COMPILE_CACHE, else <tmpdir>/node-compile-cache, which works when the install itself is
-// read-only; when no cache can be written, Node says so in the return value and runs without one.
-// Enabled before main is imported, so that the modules main loads are cached too.
+// Reuse V8's compiled code across runs. Without a directory Node uses $NODE_COMPILE_CACHE, else
+// <tmpdir>/node-compile-cache; when no cache can be written, Node runs without one. Enabled before the CLI is
+// imported, so that the modules it loads are cached too.
 module.enableCompileCache();
 
-const { main } = await import('./main.ts');
-
-const controller = new AbortController();
-// The first Ctrl-C stops the command cleanly (connections closed, exit code 1); a second one kills it.
-process.once('SIGINT', () => {
-  controller.abort();
-});
-
-process.exitCode = await main(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-  signal: controller.signal,
-});
-// Everything is written (stdout and stderr are synchronous for files and pipes on Linux and macOS). A socket
-// of a request abandoned by Ctrl-C or --timeout must not keep the process alive: end it if it lingers.
-setTimeout(() => process.exit(), 1000).unref();
-// After Ctrl-C, at once: a scan's request that concurrent scans could have shared is not aborted with the
-// caller, and its connection would hold the exit for that second (break-engine 7).
-if (controller.signal.aborted) {
-  let streams = 2;
-  const flushed = (): void => {
-    streams -= 1;
-    if (streams === 0) process.exit();
-  };
-  process.stdout.write('', flushed);
-  process.stderr.write('', flushed);
-}
+const { runProcess } = await import('./run.ts');
+await runProcess();

@@ -1,11 +1,11 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createMemoryRegistry } from '@scanner/memory-registry';
 import type { MemoryRegistry } from '@scanner/memory-registry';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { DEMO_REPOSITORIES, seedDemoImages } from './demo-images.fixture.ts';
+import { DEMO_EXPECTED, DEMO_REPOSITORIES, seedDemoImages } from './demo-images.fixture.ts';
 import type { SelectJson } from './output.ts';
 
 // The executable as it is published: build.mjs's esbuild bundle (chunks, lazy imports, externals), not the
@@ -19,9 +19,11 @@ let root: string;
 let registry: MemoryRegistry;
 let host: string;
 
-function scanner(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs the built executable; without `codeCache` (a directory for $NODE_COMPILE_CACHE), with caching off. */
+function scanner(args: readonly string[], codeCache?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const caching = codeCache === undefined ? { NODE_DISABLE_COMPILE_CACHE: '1' } : { NODE_COMPILE_CACHE: codeCache };
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, 'dist', 'bin.js'), ...args], { env: { PATH: process.env['PATH'], HOME: '/nonexistent', DOCKER_CONFIG: '/nonexistent/docker', NODE_DISABLE_COMPILE_CACHE: '1' }, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [join(root, 'dist', 'bin.cjs'), ...args], { env: { PATH: process.env['PATH'], HOME: '/nonexistent', DOCKER_CONFIG: '/nonexistent/docker', ...caching }, timeout: 60_000 }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
     });
   });
@@ -79,5 +81,28 @@ describe('the built scanner (build.mjs bundle)', () => {
     expect(plan.stderr).toBe('');
     expect(plan.code).toBe(0);
     expect(JSON.parse(plan.stdout)).toMatchObject({ items: expect.any(Array) as unknown });
+  });
+
+  test('the code cache: written after the first run of a command (this user only), read by the next, rewritten when unusable', async () => {
+    const codeCache = join(root, 'code-cache');
+    const reference = `${host}/${DEMO_REPOSITORIES.app}:${DEMO_EXPECTED.semverCaret12}`;
+    const first = await scanner(['digest', reference], codeCache);
+    expect(first.code).toBe(0);
+    const [key] = readdirSync(join(codeCache, 'scanner'));
+    const file = join(codeCache, 'scanner', key ?? '', 'digest.cli.bin');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(codeCache, 'scanner', key ?? '')).mode & 0o777).toBe(0o700);
+    const written = statSync(file);
+    expect(await scanner(['digest', reference], codeCache)).toEqual(first);
+    // Accepted by V8, so not written again.
+    expect(statSync(file).mtimeMs).toBe(written.mtimeMs);
+    // Another command keeps its own, for the bundle and each vendored library it loaded (select: zod, semver).
+    expect((await scanner(['--version'], codeCache)).code).toBe(0);
+    expect((await scanner(['select', `${host}/${DEMO_REPOSITORIES.app}`], codeCache)).code).toBe(0);
+    expect(readdirSync(join(codeCache, 'scanner', key ?? '')).sort()).toEqual(['digest.cli.bin', 'other.cli.bin', 'select.cli.bin', 'select.semver.bin', 'select.zod.bin']);
+    // A damaged cache is rejected by V8's checks: the run is the same, and a good cache replaces it.
+    writeFileSync(file, Buffer.alloc(64, 7));
+    expect(await scanner(['digest', reference], codeCache)).toEqual(first);
+    expect(statSync(file).size).toBeGreaterThan(written.size / 2);
   });
 });

@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import type * as Undici from 'undici';
 import type { Agent, Dispatcher } from 'undici';
 import type { EngineResponse, HttpEngine, PoolOptions } from './http-engine.ts';
 
@@ -10,6 +12,7 @@ export interface UndiciAgent {
 type RequestFunction = (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
 
 // undici ships types for its index only; these two CommonJS files are typed where they are used.
+const require = createRequire(import.meta.url);
 const AGENT_MODULE = 'undici/lib/dispatcher/agent.js';
 const REQUEST_MODULE = 'undici/lib/api/api-request.js';
 
@@ -21,19 +24,24 @@ const REQUEST_MODULE = 'undici/lib/api/api-request.js';
  * paths; should a later undici move or hide them (or a bundler not follow them), the whole package is loaded
  * instead, with the same result.
  */
-export async function loadUndiciAgent(): Promise<UndiciAgent> {
+export function loadUndiciAgent(): Promise<UndiciAgent> {
+  // `require`, not `import()`: undici is CommonJS, and a bundle run through `vm.Script` (the scanner CLI's
+  // launcher) has no module loader for `import()` without an experimental flag.
   try {
-    const [agentModule, requestModule] = (await Promise.all([import(AGENT_MODULE), import(REQUEST_MODULE)])) as [{ default: unknown }, { default: unknown }];
-    const AgentClass = agentModule.default as typeof Agent;
-    const requestFunction = requestModule.default as RequestFunction;
+    const AgentClass = require(AGENT_MODULE) as typeof Agent;
+    const requestFunction = require(REQUEST_MODULE) as RequestFunction;
     if (typeof AgentClass === 'function' && typeof requestFunction === 'function') {
-      return { Agent: AgentClass, request: (agent, options) => requestFunction.call(agent, options) };
+      return Promise.resolve({ Agent: AgentClass, request: (agent, options) => requestFunction.call(agent, options) });
     }
   } catch {
     // Not there: the whole package below.
   }
-  const undici = await import('undici');
-  return { Agent: undici.Agent, request: (agent, options) => agent.request(options) };
+  try {
+    const undici = require('undici') as typeof Undici;
+    return Promise.resolve({ Agent: undici.Agent, request: (agent, options) => agent.request(options) });
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
 }
 
 /** The `undici` engine: one undici `Agent` per pool. */

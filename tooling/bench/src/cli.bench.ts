@@ -2,7 +2,7 @@
 // beside `skopeo inspect --format '{{.Digest}}'` and `skopeo list-tags` on the same real distribution registry
 // (loopback) in the same run. Each command is a fresh process, run RUNS times interleaved with the others;
 // the table shows the median wall time (spawn to exit, measured here) and the median peak RSS (GNU time's
-// maximum resident set size). Ours is the built CLI (`apps/cli/dist/bin.js`) run by the same Node as this
+// maximum resident set size). Ours is the built CLI (`apps/cli/dist/bin.cjs`) run by the same Node as this
 // file, as an installed `scanner` runs; it is built first.
 //
 // BENCH_RUNS (default 15) sets the number of runs per command; BENCH_SKIP_BUILD=1 uses the dist as it is.
@@ -18,7 +18,7 @@ const REPOSITORY = 'bench/cli';
 const TIME_BINARY = '/usr/bin/time';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const cliEntry = join(repoRoot, 'apps/cli/dist/bin.js');
+const cliEntry = join(repoRoot, 'apps/cli/dist/bin.cjs');
 
 // Every tool is required: a benchmark with a missing side would print a table that compares nothing.
 const skopeo = findBinary('skopeo');
