@@ -127,10 +127,15 @@ describe.each(['undici', 'node'] as const)('the %s engine', (name) => {
         const text = 'HTTP/1.1 200 OK\r\nX-Slow: ' + 'a'.repeat(100);
         let index = 0;
         const timer = setInterval(() => {
-          if (index >= text.length || socket.destroyed) return clearInterval(timer);
+          if (index >= text.length || socket.destroyed) {
+            clearInterval(timer);
+            return;
+          }
           socket.write(text.charAt(index++));
         }, 50);
-        socket.on('close', () => clearInterval(timer));
+        socket.on('close', () => {
+          clearInterval(timer);
+        });
       });
     });
     const port = await freePort();
