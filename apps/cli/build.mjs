@@ -8,6 +8,7 @@
 // Third-party packages listed as `dependencies` in package.json stay external, loaded with `require`: undici
 // (by file path, which a bundle cannot follow), ioredis (only for a Redis cache) and re2js (on the first
 // RE2-syntax pattern). No source maps: they would point at sources that are not in the tarball.
+import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -77,4 +78,8 @@ if (dynamic.length > 0) throw new Error(`build.mjs: cli.cjs must not import() an
 for (const file of ['cli.cjs', ...Object.keys(VENDORED).map((name) => `vendor/${name}.cjs`)]) {
   if (/[^\x00-\x7f]/.test(readFileSync(`${outdir}/${file}`, 'latin1'))) throw new Error(`build.mjs: ${file} must be ASCII (launch.ts reads it as latin1)`);
 }
-await build({ ...common, entryPoints: ['src/launch.ts'], outfile: `${outdir}/bin.cjs` });
+// The launcher keys its code caches by a hash of what it runs, so that another build's cache is never used.
+const hash = createHash('sha256');
+for (const file of ['cli.cjs', ...Object.keys(VENDORED).map((name) => `vendor/${name}.cjs`)]) hash.update(readFileSync(`${outdir}/${file}`));
+const buildId = hash.digest('hex').slice(0, 16);
+await build({ ...common, entryPoints: ['src/launch.ts'], outfile: `${outdir}/bin.cjs`, define: { ...common.define, SCANNER_BUILD_ID: JSON.stringify(buildId) } });

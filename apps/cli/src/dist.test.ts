@@ -1,8 +1,9 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createMemoryRegistry } from '@scanner/memory-registry';
+import { hasBinary } from '@scanner/test-lab';
 import type { MemoryRegistry } from '@scanner/memory-registry';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEMO_EXPECTED, DEMO_REPOSITORIES, seedDemoImages } from './demo-images.fixture.ts';
@@ -83,26 +84,53 @@ describe('the built scanner (build.mjs bundle)', () => {
     expect(JSON.parse(plan.stdout)).toMatchObject({ items: expect.any(Array) as unknown });
   });
 
-  test('the code cache: written after the first run of a command (this user only), read by the next, rewritten when unusable', async () => {
+  test('the code cache: written after the first successful run of a command (this user only), read by the next, rewritten when unusable', async () => {
     const codeCache = join(root, 'code-cache');
     const reference = `${host}/${DEMO_REPOSITORIES.app}:${DEMO_EXPECTED.semverCaret12}`;
+    // A usage error compiles a fraction of the command: it writes nothing.
+    expect((await scanner(['digest'], codeCache)).code).toBe(2);
+    expect(existsSync(join(codeCache, 'scanner'))).toBe(false);
     const first = await scanner(['digest', reference], codeCache);
     expect(first.code).toBe(0);
     const [key] = readdirSync(join(codeCache, 'scanner'));
-    const file = join(codeCache, 'scanner', key ?? '', 'digest.cli.bin');
+    const keyDirectory = join(codeCache, 'scanner', key ?? '');
+    // Keyed by the Node that runs it and a hash of the build.
+    expect(key).toMatch(new RegExp(`^${process.version}-${process.arch}-[0-9a-f]{16}$`));
+    const [name] = readdirSync(keyDirectory);
+    expect(name).toMatch(/^digest\.cli\.\d+-\d+\.bin$/);
+    const file = join(keyDirectory, name ?? '');
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(statSync(join(codeCache, 'scanner', key ?? '')).mode & 0o777).toBe(0o700);
+    expect(statSync(keyDirectory).mode & 0o777).toBe(0o700);
     const written = statSync(file);
     expect(await scanner(['digest', reference], codeCache)).toEqual(first);
-    // Accepted by V8, so not written again.
+    // Accepted by V8, so not written again; flags before the command word do not change whose cache it is.
+    expect(await scanner(['--debug', 'digest', reference], codeCache)).toMatchObject({ code: 0, stdout: first.stdout });
     expect(statSync(file).mtimeMs).toBe(written.mtimeMs);
     // Another command keeps its own, for the bundle and each vendored library it loaded (select: zod, semver).
-    expect((await scanner(['--version'], codeCache)).code).toBe(0);
     expect((await scanner(['select', `${host}/${DEMO_REPOSITORIES.app}`], codeCache)).code).toBe(0);
-    expect(readdirSync(join(codeCache, 'scanner', key ?? '')).sort()).toEqual(['digest.cli.bin', 'other.cli.bin', 'select.cli.bin', 'select.semver.bin', 'select.zod.bin']);
+    expect(readdirSync(keyDirectory).map((entry) => entry.replace(/\.\d+-\d+\.bin$/, '')).sort()).toEqual(['digest.cli', 'select.cli', 'select.semver', 'select.zod']);
     // A damaged cache is rejected by V8's checks: the run is the same, and a good cache replaces it.
     writeFileSync(file, Buffer.alloc(64, 7));
     expect(await scanner(['digest', reference], codeCache)).toEqual(first);
     expect(statSync(file).size).toBeGreaterThan(written.size / 2);
+  });
+
+  test.runIf(hasBinary('mkfifo') || process.env['CI'] === 'true')('a cache that is not a regular file, or in a directory others can write, is never read (break-launcher 3)', async () => {
+    const codeCache = join(root, 'code-cache-hostile');
+    const reference = `${host}/${DEMO_REPOSITORIES.app}:${DEMO_EXPECTED.semverCaret12}`;
+    const first = await scanner(['digest', reference], codeCache);
+    const [key] = readdirSync(join(codeCache, 'scanner'));
+    const keyDirectory = join(codeCache, 'scanner', key ?? '');
+    const [name] = readdirSync(keyDirectory);
+    // A FIFO in place of the cache: reading it would wait for a writer forever.
+    rmSync(join(keyDirectory, name ?? ''));
+    execFileSync('mkfifo', [join(keyDirectory, name ?? '')]);
+    expect(await scanner(['digest', reference], codeCache)).toEqual(first);
+    // A group- and world-writable key directory: not trusted, neither read nor written.
+    rmSync(join(keyDirectory, name ?? ''));
+    writeFileSync(join(keyDirectory, name ?? ''), Buffer.alloc(64, 7), { mode: 0o600 });
+    chmodSync(keyDirectory, 0o777);
+    expect(await scanner(['digest', reference], codeCache)).toEqual(first);
+    expect(statSync(join(keyDirectory, name ?? '')).size).toBe(64);
   });
 });
