@@ -1,15 +1,12 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer as createNetServer } from 'node:net';
 import type { Socket } from 'node:net';
-import { readFileSync } from 'node:fs';
-import { createServer as createHttpsServer } from 'node:https';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
-import { freePort, hasBinary, tempDir } from '@scanner/test-lab';
+import { freePort, hasBinary } from '@scanner/test-lab';
 import { ENGINE_TIMEOUT_PHASES, loadHttpEngine } from './http-engine.ts';
 import type { EngineResponse, HttpEngineName, HttpPool, PoolOptions } from './http-engine.ts';
-import { startServer, testClient } from './http.fixture.ts';
+import { selfSignedServer, startServer, testClient } from './http.fixture.ts';
 
 // One contract, two engines: the transport must not be able to tell undici from node:http.
 
@@ -26,27 +23,6 @@ async function text(response: EngineResponse): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function selfSignedServer() {
-  const dir = await tempDir('http-engine-tls-');
-  const key = join(dir.path, 'key.pem');
-  const cert = join(dir.path, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-  const pem = readFileSync(cert, 'utf8');
-  const server = createHttpsServer({ key: readFileSync(key), cert: pem }, (_request, response) => {
-    response.writeHead(200, { 'content-type': 'text/plain' }).end('over tls');
-  });
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return {
-    pem,
-    origin: `https://127.0.0.1:${port}`,
-    async [Symbol.asyncDispose]() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => { resolve(); }));
-      await dir[Symbol.asyncDispose]();
-    },
-  };
-}
 
 describe.each(['undici', 'node'] as const)('the %s engine', (name) => {
   test('status, lower-case headers (a repeated one as an array), the body as a stream', async () => {
@@ -202,7 +178,7 @@ describe.each(['undici', 'node'] as const)('the %s engine', (name) => {
   });
 
   test.runIf(hasBinary('openssl') || process.env['CI'] === 'true')('TLS: an unknown CA is refused, a given CA is trusted, rejectUnauthorized: false skips the check', async () => {
-    await using server = await selfSignedServer();
+    await using server = await selfSignedServer({ 'content-type': 'text/plain' }, 'over tls');
     await using strict = await pool(name);
     const refused = await strict.request({ origin: server.origin, path: '/', method: 'GET', headers: {} }).catch((error: unknown) => error);
     expect((refused as { code?: string }).code).toMatch(/CERT|SELF_SIGNED|UNABLE_TO/);

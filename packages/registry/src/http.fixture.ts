@@ -1,8 +1,12 @@
 // Test support (excluded from the build): a scriptable HTTP server on a free loopback port.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
-import { freePort } from '@scanner/test-lab';
+import { join } from 'node:path';
+import { freePort, tempDir } from '@scanner/test-lab';
 import { createRegistryClient } from './client.ts';
 import type { RegistryClient, RegistryClientOptions } from './client.ts';
 import type { RegistryEvent } from './events.ts';
@@ -101,4 +105,30 @@ export function testClient(options: RegistryClientOptions = {}): TestClient {
     ...options,
   });
   return { client, events, sleeps, [Symbol.asyncDispose]: () => client.close() };
+}
+
+/**
+ * An HTTPS server on a free loopback port with a fresh self-signed certificate for 127.0.0.1 (made with
+ * openssl), answering every request 200 with `body`; `pem` is the certificate, to trust it as a CA.
+ */
+export async function selfSignedServer(headers: Record<string, string>, body: string) {
+  const dir = await tempDir('registry-tls-');
+  const key = join(dir.path, 'key.pem');
+  const cert = join(dir.path, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  const pem = readFileSync(cert, 'utf8');
+  const server = createHttpsServer({ key: readFileSync(key), cert: pem }, (_request, response) => {
+    response.writeHead(200, headers).end(body);
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    pem,
+    origin: `https://127.0.0.1:${port}`,
+    async [Symbol.asyncDispose]() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+      await dir[Symbol.asyncDispose]();
+    },
+  };
 }
